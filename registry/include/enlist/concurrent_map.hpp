@@ -1,0 +1,336 @@
+#pragma once
+// enlist::concurrent_map: a lock-free hash map from word-sized keys (object addresses, never
+// dereferenced) to word-sized values, built for a session registry: endless insert/erase churn
+// of always-new keys around a stable population, lookups of absent keys on the error path, and
+// far more threads than cores.
+//
+// ALGORITHM
+// Open addressing with linear probing over 16-byte cells, the "folklore" table of Maier, Sanders
+// and Dementiev ("Concurrent Hash Tables: Fast and General?!", PPoPP'16), with Cliff Click's rule
+// that a cell's key is immutable once claimed (NonBlockingHashMap):
+//
+//     struct cell { atomic<uintptr_t> key;      // 0 = unclaimed, else the key, set once
+//                   atomic<uint64_t>  value; }; // bit 63 frozen | 0 unpublished | 1 erased |
+//                                               // v + 2 live value v
+//
+//   insert(k, v)  probe from hash(k); at the first cell holding k or unclaimed: claim it (CAS key
+//                 0 -> k), then CAS the value from "unpublished" or "erased" to v + 2.
+//   find(k)       probe; the answer is the value word of k's cell (or absent at an unclaimed one).
+//   erase(k)      probe; CAS k's value from live to "erased" and hand back the old value.
+//
+// A key therefore occupies at most one cell per table, and a cell never changes owner: a value
+// read from k's cell is k's value, never a previous occupant's. Erased keys keep their cell (a
+// re-insert of the same address reuses it) until the next migration, which copies only live
+// keys into a fresh table sized for them. Churn thus costs periodic migrations, not ever longer
+// probes: fill (live plus dead cells) never exceeds 3/4 of a table before a migration starts.
+//
+// MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
+//   start    an insert that sees fill >= 3/4, or any insert/erase that sees live < 1/8 of a table
+//            above the minimum size, allocates a successor sized for the live keys (2x them,
+//            rounded up to a power of two) and publishes it in table.next; phase -> freezing.
+//            If that allocation fails nothing changes: the table keeps serving.
+//   freeze   helpers claim chunks of cells and set bit 63 of every value word; a frozen word
+//            never changes again. Each chunk's live count is recorded once frozen, so the live
+//            total is exact; if the successor is too small for it, a larger one replaces it.
+//   copy     helpers copy live cells into the successor with CAS from "unclaimed/unpublished",
+//            so a late helper can never resurrect a key erased after the copy finished.
+//   publish  once every chunk is copied, one CAS swings `current` to the successor and the
+//            winner retires the old table to epoch-based reclamation (reclaim/epoch.hpp).
+// Any insert or erase that meets a frozen cell helps until the migration is done, then retries in
+// the new table; any helper can finish every chunk itself, so a preempted helper stalls nobody.
+// find and the erase of an absent key never help: they write nothing to the table or to any
+// counter (the only write is the thread's announcement in its own reclamation record).
+//
+// LINEARIZATION POINTS
+//   insert: the successful value CAS (ok), or the load of a live unfrozen value (exists).
+//   erase:  the successful value CAS (ok); absent like find.
+//   find:   the load of an unfrozen value word: while a cell is unfrozen its table is the one
+//           every operation on that key uses. After a frozen word, the re-load of `current`
+//           that still returns the same table: no operation has touched the successor yet, so
+//           the frozen word is the key's state at that instant. Otherwise find restarts there.
+//
+// PROGRESS
+//   find: lock-free; each restart follows a completed migration. Wait-free without migrations.
+//   insert, erase: lock-free. A CAS fails only when another operation's CAS succeeded, and
+//   migration work is shared so that some thread always completes it.
+//   No operation allocates except the one that starts a migration (one table allocation), and
+//   none takes a lock, blocks, throws or logs.
+//
+// MEMORY ORDERING (numbers tag the atomic operations below and in concurrent_map.cpp)
+//   (M1) acquire load of `current` pairs with the release CAS (P1) that published the table, so
+//        every cell the migration copied into it is visible.
+//   (M2) key loads are relaxed: a key is compared, never used to reach other data, and claimed
+//        keys are immutable, so coherence alone makes each read of them correct.
+//   (M3) acquire load of a value word pairs with the release publication (M5): a value found by
+//        find happens-after the insert that stored it (users may publish data with a value).
+//   (M4) the key claim is relaxed: the key becomes meaningful only through its value word, and
+//        (M5) is sequenced after (M4), so whoever acquires the value also sees the key.
+//   (M5) release CAS publishing a value; (M6) acq_rel CAS erasing one: acquire because erase
+//        hands the value (and what it publishes) to its caller.
+//   Freezing (F1) is a relaxed fetch_or: as an RMW it continues the release sequence of (M5),
+//   so a copier's acquire load (C1) of the frozen word still synchronises with the insert and
+//   sees the key. Chunk flags (F2, C2) are release/acquire so that whoever sees a chunk done
+//   sees its cells frozen or copied; copies into the successor (C3) are relaxed because (P1)
+//   publishes the successor as a whole after every chunk is seen done.
+//   Counters (S1) are relaxed: they are statistics, exact only once threads have joined.
+//
+// INVARIANTS
+//   I1  A key occupies at most one cell of a table (insert claims only the first unclaimed cell
+//       of its probe sequence, and stops at a cell already holding the key).
+//   I2  Key words change only from 0 to a key; frozen value words never change.
+//   I3  Only the table in `current` is modified by operations; its successor is written only by
+//       copiers until it is published, and after that copiers' CASes fail harmlessly (they only
+//       replace "unpublished").
+//   I4  Every table has an unclaimed cell when published (fill < 3/4), so probes terminate; a
+//       probe that nevertheless wraps around treats the table as full and migrates.
+//
+// WHAT IT DOES NOT DO
+//   Keys must not be 0; values must not exceed max_value (2^63 - 3). Key memory is never read.
+//   size() is a weakly consistent sum of striped counters (exact when no operation runs);
+//   for_each is weakly consistent (see there). No iterators, no references into the table.
+//
+// LIFETIME FAQ
+//   May a key's memory be reused? Yes, as soon as erase returned: a later insert of the same
+//   address is a new entry (in the same cell until the next migration).
+//   When is retired memory freed? When no thread is inside an operation that began before the
+//   table was retired; the map's own inserts and erases periodically reclaim, and the destructor
+//   frees everything. Users call nothing.
+//   May the map be destroyed while operations run? No: destruction requires quiescence.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory_resource>
+
+#include "enlist/detail/map_table.hpp"
+#include "enlist/hash.hpp"
+#include "enlist/reclaim/epoch.hpp"
+#include "enlist/reclaim/retired_list.hpp"
+
+namespace enlist {
+
+enum class map_status : std::uint8_t {
+  ok,
+  exists,         // insert: the key is already present
+  not_found,      // find, erase: the key is absent
+  out_of_memory,  // the table is full and no successor could be allocated; nothing was changed
+  invalid_key,    // key 0
+  invalid_value,  // value above concurrent_map::max_value
+};
+
+struct map_result {
+  map_status status;
+  std::uint64_t value;  // the found or erased value when status == ok
+  explicit operator bool() const noexcept { return status == map_status::ok; }
+};
+
+// A scan of the current table; for tests and benchmarks, meaningful when no operation runs.
+struct map_stats {
+  std::size_t capacity = 0;       // cells in the current table
+  std::size_t used_cells = 0;     // claimed cells: live plus erased keys
+  std::size_t live = 0;           // keys with a live value
+  std::size_t table_bytes = 0;    // bytes of the current table
+  std::size_t retired_bytes = 0;  // bytes of retired tables not yet freed
+  std::size_t max_probe = 0;      // longest probe to a live key (cells inspected)
+  double mean_hit_probe = 0;      // mean cells inspected to find a live key
+  double mean_miss_probe = 0;     // mean cells inspected to conclude absence
+  std::uint64_t migrations = 0;   // completed migrations since construction
+};
+
+class concurrent_map {
+ public:
+  using key_type = std::uintptr_t;
+  using value_type = std::uint64_t;
+  static constexpr value_type max_value = detail::max_value;
+  static constexpr std::size_t min_capacity = 64;
+
+  // Sized so that `expected_keys` fit without a migration; the table never shrinks below that
+  // size. Throws std::bad_alloc if the first
+  // table cannot be allocated; operations never throw.
+  explicit concurrent_map(std::size_t expected_keys = 0,
+                          std::pmr::memory_resource* resource = std::pmr::get_default_resource());
+  ~concurrent_map();
+  concurrent_map(const concurrent_map&) = delete;
+  concurrent_map& operator=(const concurrent_map&) = delete;
+
+  // Adds key -> value if key is absent. ok, exists, out_of_memory, invalid_key, invalid_value.
+  // Progress: lock-free.
+  map_status insert(key_type key, value_type value) noexcept;
+
+  // ok with the value, not_found, or invalid_key. Writes nothing shared. Progress: lock-free.
+  map_result find(key_type key) const noexcept;
+
+  // Removes key and hands back its value: ok, not_found, invalid_key, or out_of_memory in the one
+  // case where a migration in progress needs a larger table than it could allocate (the key is
+  // still present). An absent key writes nothing shared. Progress: lock-free.
+  map_result erase(key_type key) noexcept;
+
+  // Calls f(key, value) for live entries of the table current at the call: every key present
+  // for the whole call is visited exactly once; keys inserted or erased meanwhile may or may not
+  // be. f may call this map's operations. Progress: wait-free apart from f.
+  template <class F>
+  void for_each(F&& f) const;
+
+  std::size_t size() const noexcept;
+  map_stats stats() const noexcept;
+
+ private:
+  struct probe_result {
+    detail::cell* cell;  // first cell holding the key or unclaimed; nullptr when none
+    std::uint64_t word;  // its value word, loaded with (M3)
+    bool matched;        // cell holds the key
+  };
+
+  static probe_result probe(const detail::table& t, key_type key, std::uint64_t hash) noexcept;
+  detail::table* load_current() const noexcept {
+    return current_.load(std::memory_order_acquire);  // (M1)
+  }
+  // Adds delta to the caller's stripe; returns the stripe's new word.
+  static std::uint64_t count(detail::table& t, const reclaim::thread_record& r,
+                             std::uint64_t delta) noexcept {
+    return t.stripes[r.index % detail::stripe_count].word.fetch_add(
+               delta, std::memory_order_relaxed) +  // (S1)
+           delta;
+  }
+
+  // Out of line (concurrent_map.cpp): the slow paths.
+  void check_fill(detail::table& t) noexcept;
+  void housekeeping(detail::table& t) noexcept;
+  map_status migrate_for_room(detail::table& t) noexcept;
+  bool start_migration(detail::table& t, std::size_t capacity) noexcept;
+  map_status help_migrate(detail::table& t) noexcept;
+  void retire(detail::table* t) noexcept;
+  void free_retired(reclaim::retired_node* node) noexcept;
+  std::size_t capacity_for(std::int64_t live) const noexcept;
+
+  std::pmr::memory_resource* const resource_;
+  const std::size_t floor_capacity_;  // the constructor's sizing: migrations never go below it
+  alignas(64) std::atomic<detail::table*> current_;
+  alignas(64) reclaim::retired_list retired_;
+  std::atomic<std::uint64_t> migrations_{0};
+  std::atomic<std::size_t> retired_bytes_{0};
+};
+
+inline concurrent_map::probe_result concurrent_map::probe(const detail::table& t, key_type key,
+                                                          std::uint64_t hash) noexcept {
+  std::size_t i = hash & t.mask;
+  for (std::size_t n = 0; n < t.capacity; ++n, i = (i + 1) & t.mask) {
+    detail::cell& c = t.cells[i];
+    const key_type k = c.key.load(std::memory_order_relaxed);  // (M2)
+    if (k == key || k == detail::no_key) {
+      return {&c, c.value.load(std::memory_order_acquire), k == key};  // (M3)
+    }
+  }
+  return {nullptr, 0, false};
+}
+
+inline map_result concurrent_map::find(key_type key) const noexcept {
+  if (key == detail::no_key) return {map_status::invalid_key, 0};
+  const reclaim::epoch_guard guard;
+  const std::uint64_t hash = address_hash{}(key);
+  detail::table* t = load_current();
+  for (;;) {
+    const probe_result p = probe(*t, key, hash);
+    // An unfrozen word answers at once; a frozen one (or a full table) answers only while t is
+    // still current. See LINEARIZATION POINTS.
+    detail::table* const now = p.cell != nullptr && !detail::is_frozen(p.word) ? t : load_current();
+    if (now == t) {
+      if (p.matched && detail::is_live(p.word)) {
+        return {map_status::ok, detail::decode_value(p.word)};
+      }
+      return {map_status::not_found, 0};
+    }
+    t = now;
+  }
+}
+
+inline map_status concurrent_map::insert(key_type key, value_type value) noexcept {
+  if (key == detail::no_key) return map_status::invalid_key;
+  if (value > max_value) return map_status::invalid_value;
+  const reclaim::epoch_guard guard;
+  reclaim::thread_record& record = guard.record();
+  const std::uint64_t hash = address_hash{}(key);
+  const std::uint64_t desired = detail::encode_value(value);
+  detail::table* t = load_current();
+  for (;;) {
+    const probe_result p = probe(*t, key, hash);
+    if (p.cell == nullptr) {
+      if (migrate_for_room(*t) != map_status::ok) return map_status::out_of_memory;
+      t = load_current();
+      continue;
+    }
+    std::uint64_t word = p.word;
+    bool claimed = false;
+    if (!p.matched && !detail::is_frozen(word)) {
+      key_type expected = detail::no_key;
+      claimed = p.cell->key.compare_exchange_strong(expected, key, std::memory_order_relaxed,
+                                                    std::memory_order_relaxed);  // (M4)
+      if (!claimed && expected != key) continue;  // another key took the cell: probe again
+    }
+    while (!detail::is_frozen(word)) {
+      if (detail::is_live(word)) return map_status::exists;
+      if (p.cell->value.compare_exchange_weak(word, desired, std::memory_order_release,
+                                              std::memory_order_acquire)) {  // (M5)
+        const std::uint64_t stripe =
+            count(*t, record, detail::live_unit + (claimed ? detail::claim_unit : 0));
+        // Each stripe looks at the fill every few claims, so the sum is read rarely.
+        if (claimed && (stripe & t->claim_check_mask) == 0) check_fill(*t);
+        if ((++record.operations & 255) == 0) housekeeping(*t);
+        return map_status::ok;
+      }
+    }
+    // The cell froze under us: the key belongs to the successor now.
+    if (claimed) count(*t, record, detail::claim_unit);
+    if (help_migrate(*t) != map_status::ok) return map_status::out_of_memory;
+    t = load_current();
+  }
+}
+
+inline map_result concurrent_map::erase(key_type key) noexcept {
+  if (key == detail::no_key) return {map_status::invalid_key, 0};
+  const reclaim::epoch_guard guard;
+  reclaim::thread_record& record = guard.record();
+  const std::uint64_t hash = address_hash{}(key);
+  detail::table* t = load_current();
+  for (;;) {
+    const probe_result p = probe(*t, key, hash);
+    std::uint64_t word = p.word;
+    if (p.matched) {
+      while (!detail::is_frozen(word) && detail::is_live(word)) {
+        if (p.cell->value.compare_exchange_weak(word, detail::erased_word,
+                                                std::memory_order_acq_rel,
+                                                std::memory_order_acquire)) {  // (M6)
+          count(*t, record, std::uint64_t{0} - detail::live_unit);
+          if ((++record.operations & 255) == 0) housekeeping(*t);
+          return {map_status::ok, detail::decode_value(word)};
+        }
+      }
+      if (detail::is_frozen(word) && detail::is_live(word)) {
+        // Present, but in a table being migrated: move it first, then erase it there.
+        if (help_migrate(*t) != map_status::ok) return {map_status::out_of_memory, 0};
+        t = load_current();
+        continue;
+      }
+    }
+    // Absent from t: the answer, unless t was already superseded (as in find).
+    if (p.cell != nullptr && !detail::is_frozen(word)) return {map_status::not_found, 0};
+    detail::table* now = load_current();
+    if (now == t) return {map_status::not_found, 0};
+    t = now;
+  }
+}
+
+template <class F>
+void concurrent_map::for_each(F&& f) const {
+  const reclaim::epoch_guard guard;
+  const detail::table* t = load_current();
+  for (std::size_t i = 0; i < t->capacity; ++i) {
+    const detail::cell& c = t->cells[i];
+    const std::uint64_t word = c.value.load(std::memory_order_acquire);  // (M3)
+    if (detail::is_live(word)) {
+      f(c.key.load(std::memory_order_relaxed), detail::decode_value(word));  // (M2)
+    }
+  }
+}
+
+}  // namespace enlist

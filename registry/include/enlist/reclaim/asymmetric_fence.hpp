@@ -1,0 +1,35 @@
+#pragma once
+// A pair of fences of unequal cost for store-buffer handshakes where one side runs on every
+// operation and the other almost never (enlist: every map operation announces itself; a table is
+// retired once per migration).
+//
+// light_fence() and heavy_fence() together order like two seq_cst fences: for a light side doing
+// "store A; light_fence(); load B" and a heavy side doing "store B; heavy_fence(); load A", at
+// least one of the loads sees the other side's store.
+//
+// On Linux with membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) the light fence is a compiler
+// barrier and the heavy fence is the system call, which runs a full memory barrier on every CPU
+// currently running a thread of this process (the technique of folly's asymmetric barriers and
+// liburcu's urcu-memb flavour). Where the system call is unavailable, both are seq_cst fences.
+// The choice is made once, before the first light fence of the process can run.
+
+#include <atomic>
+
+namespace enlist::reclaim {
+
+namespace detail {
+// True once membarrier registration succeeded; written once during static initialisation.
+extern const bool membarrier_available;
+}  // namespace detail
+
+inline void light_fence() noexcept {
+  if (detail::membarrier_available) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
+
+void heavy_fence() noexcept;
+
+}  // namespace enlist::reclaim

@@ -1,0 +1,266 @@
+// concurrent_map's slow paths: starting, helping and publishing migrations, housekeeping and
+// statistics. The algorithm and the memory-ordering argument are in concurrent_map.hpp; the tags
+// (F1), (C1)... below refer to it.
+
+#include "enlist/concurrent_map.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <new>
+#include <vector>
+
+namespace enlist {
+
+namespace {
+
+using detail::cell;
+using detail::table;
+using detail::table_phase;
+
+// Room for `live` keys at most half full, so that churn runs a while before the next migration.
+std::size_t half_full_capacity(std::int64_t live) noexcept {
+  const auto keys = static_cast<std::size_t>(std::max<std::int64_t>(live, 0));
+  return std::max(concurrent_map::min_capacity, std::bit_ceil(2 * keys + 2));
+}
+
+// A successor fits when the live keys leave it below its own migration threshold.
+bool fits(std::int64_t live, const table& successor) noexcept {
+  return static_cast<std::size_t>(live) < successor.grow_at;
+}
+
+void freeze_chunk(table& t, std::size_t chunk) noexcept {
+  std::int64_t live = 0;
+  cell* const first = t.cells + chunk * t.chunk_cells;
+  for (cell* c = first; c != first + t.chunk_cells; ++c) {
+    const std::uint64_t word =
+        c->value.fetch_or(detail::frozen_bit, std::memory_order_relaxed);  // (F1)
+    live += detail::is_live(word) ? 1 : 0;
+  }
+  std::int64_t unknown = -1;
+  t.chunks[chunk].live_cells.compare_exchange_strong(unknown, live, std::memory_order_release,
+                                                     std::memory_order_relaxed);  // (F2)
+}
+
+// Freezes every chunk (sharing the work through the cursor, then finishing whatever another
+// helper left half done) and returns the exact number of live keys in t.
+std::int64_t freeze_all(table& t) noexcept {
+  for (std::size_t c;
+       (c = t.freeze_cursor.fetch_add(1, std::memory_order_relaxed)) < t.chunk_count;) {
+    freeze_chunk(t, c);
+  }
+  std::int64_t live = 0;
+  for (std::size_t c = 0; c < t.chunk_count; ++c) {
+    std::int64_t chunk_live = t.chunks[c].live_cells.load(std::memory_order_acquire);  // (F2)
+    if (chunk_live < 0) {
+      freeze_chunk(t, c);
+      chunk_live = t.chunks[c].live_cells.load(std::memory_order_acquire);
+    }
+    live += chunk_live;
+  }
+  return live;
+}
+
+// Places key -> word in the unpublished successor. CAS from "unclaimed" and "unpublished" only,
+// so that a helper running late cannot overwrite what operations did after publication (I3).
+void place(table& successor, std::uintptr_t key, std::uint64_t word) noexcept {
+  std::size_t i = address_hash{}(key)&successor.mask;
+  for (std::size_t n = 0; n < successor.capacity; ++n, i = (i + 1) & successor.mask) {
+    cell& c = successor.cells[i];
+    std::uintptr_t k = c.key.load(std::memory_order_relaxed);
+    if (k == detail::no_key &&
+        !c.key.compare_exchange_strong(k, key, std::memory_order_relaxed,
+                                       std::memory_order_relaxed) &&  // (C3)
+        k != key) {
+      continue;
+    }
+    if (k == key || k == detail::no_key) {
+      std::uint64_t unpublished = detail::unpublished_word;
+      c.value.compare_exchange_strong(unpublished, word, std::memory_order_relaxed,
+                                      std::memory_order_relaxed);  // (C3)
+      return;
+    }
+  }
+  // Unreachable: fits() left a quarter of the successor unclaimed (I4).
+}
+
+void copy_chunk(table& t, table& successor, std::size_t chunk) noexcept {
+  const cell* const first = t.cells + chunk * t.chunk_cells;
+  for (const cell* c = first; c != first + t.chunk_cells; ++c) {
+    const std::uint64_t word = c->value.load(std::memory_order_acquire);  // (C1)
+    if (detail::is_live(word)) {
+      place(successor, c->key.load(std::memory_order_relaxed), detail::state_of(word));
+    }
+  }
+  t.chunks[chunk].copied.store(true, std::memory_order_release);  // (C2)
+}
+
+void copy_all(table& t, table& successor) noexcept {
+  for (std::size_t c;
+       (c = t.copy_cursor.fetch_add(1, std::memory_order_relaxed)) < t.chunk_count;) {
+    copy_chunk(t, successor, c);
+  }
+  for (std::size_t c = 0; c < t.chunk_count; ++c) {
+    if (!t.chunks[c].copied.load(std::memory_order_acquire)) copy_chunk(t, successor, c);  // (C2)
+  }
+}
+
+}  // namespace
+
+concurrent_map::concurrent_map(std::size_t expected_keys, std::pmr::memory_resource* resource)
+    : resource_(resource),
+      floor_capacity_(half_full_capacity(static_cast<std::int64_t>(expected_keys))),
+      current_(table::create(floor_capacity_, resource)) {
+  if (current_.load(std::memory_order_relaxed) == nullptr) throw std::bad_alloc();
+}
+
+concurrent_map::~concurrent_map() {
+  // Quiescent by contract: no thread can reach any of these tables any more.
+  table::destroy(current_.load(std::memory_order_acquire));
+  retired_.drain([this](reclaim::retired_node* n) { free_retired(n); });
+}
+
+std::size_t concurrent_map::capacity_for(std::int64_t live) const noexcept {
+  return std::max(floor_capacity_, half_full_capacity(live));
+}
+
+void concurrent_map::free_retired(reclaim::retired_node* node) noexcept {
+  table* t = static_cast<table*>(node);
+  retired_bytes_.fetch_sub(t->bytes, std::memory_order_relaxed);
+  table::destroy(t);
+}
+
+void concurrent_map::check_fill(table& t) noexcept {
+  if (t.used_estimate() < t.grow_at) return;
+  if (start_migration(t, capacity_for(t.live_estimate()))) help_migrate(t);
+  // When the successor cannot be allocated, t keeps serving; the next check tries again.
+}
+
+void concurrent_map::housekeeping(table& t) noexcept {
+  if (retired_.pending()) {
+    retired_.reclaim(reclaim::epoch_domain::global(),
+                     [this](reclaim::retired_node* n) { free_retired(n); });
+  }
+  const std::int64_t live = t.live_estimate();
+  if (t.capacity > floor_capacity_ && live * 8 < static_cast<std::int64_t>(t.capacity)) {
+    if (start_migration(t, capacity_for(live))) help_migrate(t);
+  }
+}
+
+map_status concurrent_map::migrate_for_room(table& t) noexcept {
+  // Wrapped around without a free cell: the fill check lagged behind a burst of claims.
+  if (!start_migration(t, capacity_for(t.live_estimate()))) return map_status::out_of_memory;
+  return help_migrate(t);
+}
+
+bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {
+  if (t.phase.load(std::memory_order_acquire) != table_phase::serving) return true;
+  if (t.next.load(std::memory_order_acquire) == nullptr) {
+    table* successor = table::create(capacity, resource_);
+    if (successor == nullptr) return false;
+    table* none = nullptr;
+    // Release publishes the successor's initialised cells to helpers that acquire `next`.
+    if (!t.next.compare_exchange_strong(none, successor, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {
+      table::destroy(successor);  // never published: nobody else can hold it
+    }
+  }
+  table_phase serving = table_phase::serving;
+  t.phase.compare_exchange_strong(serving, table_phase::freezing, std::memory_order_acq_rel,
+                                  std::memory_order_acquire);
+  return true;
+}
+
+map_status concurrent_map::help_migrate(table& t) noexcept {
+  for (;;) {
+    switch (t.phase.load(std::memory_order_acquire)) {
+      case table_phase::serving:
+        return map_status::ok;
+      case table_phase::freezing: {
+        const std::int64_t live = freeze_all(t);
+        table* successor = t.next.load(std::memory_order_acquire);
+        if (!fits(live, *successor)) {
+          // The estimate that sized it was stale: replace it by one sized on the exact count.
+          table* larger = table::create(capacity_for(live), resource_);
+          if (larger == nullptr) return map_status::out_of_memory;
+          if (t.next.compare_exchange_strong(successor, larger, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+            retire(successor);  // other helpers may still be looking at its size
+          } else {
+            table::destroy(larger);
+          }
+          continue;
+        }
+        successor->base_live.store(live, std::memory_order_relaxed);
+        table_phase freezing = table_phase::freezing;
+        t.phase.compare_exchange_strong(freezing, table_phase::copying, std::memory_order_acq_rel,
+                                        std::memory_order_acquire);
+        continue;
+      }
+      case table_phase::copying: {
+        table* successor = t.next.load(std::memory_order_acquire);
+        copy_all(t, *successor);
+        table* expected = &t;
+        if (current_.compare_exchange_strong(expected, successor, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {  // (P1)
+          migrations_.fetch_add(1, std::memory_order_relaxed);
+          retire(&t);
+        }
+        return map_status::ok;
+      }
+    }
+  }
+}
+
+void concurrent_map::retire(table* t) noexcept {
+  reclaim::epoch_domain& domain = reclaim::epoch_domain::global();
+  retired_bytes_.fetch_add(t->bytes, std::memory_order_relaxed);
+  retired_.retire(domain, t);
+  retired_.reclaim(domain, [this](reclaim::retired_node* n) { free_retired(n); });
+}
+
+std::size_t concurrent_map::size() const noexcept {
+  const reclaim::epoch_guard guard;
+  return static_cast<std::size_t>(std::max<std::int64_t>(load_current()->live_estimate(), 0));
+}
+
+map_stats concurrent_map::stats() const noexcept {
+  const reclaim::epoch_guard guard;
+  const table& t = *load_current();
+  map_stats s;
+  s.capacity = t.capacity;
+  s.table_bytes = t.bytes;
+  s.migrations = migrations_.load(std::memory_order_relaxed);
+  std::size_t hit_probes = 0;
+  for (std::size_t i = 0; i < t.capacity; ++i) {
+    const std::uintptr_t key = t.cells[i].key.load(std::memory_order_relaxed);
+    if (key == detail::no_key) continue;
+    ++s.used_cells;
+    if (!detail::is_live(t.cells[i].value.load(std::memory_order_acquire))) continue;
+    ++s.live;
+    const std::size_t probe = ((i - address_hash{}(key)) & t.mask) + 1;
+    hit_probes += probe;
+    s.max_probe = std::max(s.max_probe, probe);
+  }
+  // A miss starting at i inspects the run of claimed cells from i up to an unclaimed one.
+  std::size_t miss_probes = 0;
+  if (s.used_cells < t.capacity) {
+    std::size_t start = 0;  // an unclaimed cell, so runs never wrap past it
+    while (t.cells[start].key.load(std::memory_order_relaxed) != detail::no_key)
+      ++start;
+    std::size_t run = 0;
+    for (std::size_t n = 0; n < t.capacity; ++n) {
+      const std::size_t i = (start + t.capacity - n) & t.mask;  // walk backwards from start
+      run = t.cells[i].key.load(std::memory_order_relaxed) == detail::no_key ? 0 : run + 1;
+      miss_probes += run + 1;
+    }
+  } else {
+    miss_probes = t.capacity * t.capacity;
+  }
+  s.mean_hit_probe =
+      s.live == 0 ? 0 : static_cast<double>(hit_probes) / static_cast<double>(s.live);
+  s.mean_miss_probe = static_cast<double>(miss_probes) / static_cast<double>(t.capacity);
+  s.retired_bytes = retired_bytes_.load(std::memory_order_relaxed);
+  return s;
+}
+
+}  // namespace enlist

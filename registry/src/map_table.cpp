@@ -1,0 +1,75 @@
+#include "enlist/detail/map_table.hpp"
+
+#include <algorithm>
+#include <new>
+
+namespace enlist::detail {
+
+namespace {
+
+constexpr std::size_t max_chunk_cells = 4096;  // 64 KiB of cells: one unit of migration work
+constexpr std::size_t table_alignment = 64;
+
+constexpr std::size_t round_up(std::size_t n, std::size_t to) {
+  return (n + to - 1) / to * to;
+}
+
+}  // namespace
+
+table* table::create(std::size_t capacity, std::pmr::memory_resource* resource) noexcept {
+  const std::size_t chunk_cells = std::min(capacity, max_chunk_cells);
+  const std::size_t chunk_count = capacity / chunk_cells;
+  const std::size_t chunks_offset = round_up(sizeof(table), alignof(chunk_state));
+  const std::size_t cells_offset =
+      round_up(chunks_offset + chunk_count * sizeof(chunk_state), table_alignment);
+  const std::size_t bytes = cells_offset + capacity * sizeof(cell);
+  void* memory = nullptr;
+  try {
+    memory = resource->allocate(bytes, table_alignment);
+  } catch (...) {  // std::bad_alloc, or whatever a user's resource throws: no table, no change
+    return nullptr;
+  }
+  auto* base = static_cast<std::byte*>(memory);
+  auto* t = new (base) table;
+  t->capacity = capacity;
+  t->mask = capacity - 1;
+  t->chunk_cells = chunk_cells;
+  t->chunk_count = chunk_count;
+  t->grow_at = capacity / 4 * 3;
+  // Stripes look at the fill every capacity/1024 claims (1..1024): the sum stays rare, and the
+  // overshoot past grow_at stays below 16 stripes x that interval, about 1.6% of the capacity.
+  t->claim_check_mask = std::clamp<std::size_t>(capacity / 1024, 1, 1024) - 1;
+  t->bytes = bytes;
+  t->resource = resource;
+  t->chunks = new (base + chunks_offset) chunk_state[chunk_count];
+  t->cells = new (base + cells_offset) cell[capacity];
+  return t;
+}
+
+void table::destroy(table* t) noexcept {
+  // Cells, chunk states and the header are trivially destructible atomics and integers.
+  static_assert(std::is_trivially_destructible_v<cell>);
+  static_assert(std::is_trivially_destructible_v<chunk_state>);
+  std::pmr::memory_resource* resource = t->resource;
+  const std::size_t bytes = t->bytes;
+  t->~table();
+  resource->deallocate(t, bytes, table_alignment);
+}
+
+std::int64_t table::live_estimate() const noexcept {
+  std::uint32_t delta = 0;  // modulo 2^32, as the stripes count it
+  for (const counter_stripe& s : stripes) {
+    delta += static_cast<std::uint32_t>(s.word.load(std::memory_order_relaxed) >> 32);
+  }
+  return base_live.load(std::memory_order_relaxed) + static_cast<std::int32_t>(delta);
+}
+
+std::size_t table::used_estimate() const noexcept {
+  std::size_t claimed = 0;
+  for (const counter_stripe& s : stripes) {
+    claimed += static_cast<std::uint32_t>(s.word.load(std::memory_order_relaxed));
+  }
+  return static_cast<std::size_t>(base_live.load(std::memory_order_relaxed)) + claimed;
+}
+
+}  // namespace enlist::detail
