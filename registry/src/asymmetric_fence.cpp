@@ -27,9 +27,9 @@ extern const bool membarrier_available = register_membarrier();
 void heavy_fence() noexcept {
   // The process-wide barrier also orders this thread; the local fence covers the fallback and
   // keeps the compiler from moving this thread's accesses across the call.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  detail::full_fence();
   if (detail::membarrier_available) membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  detail::full_fence();
 }
 
 }  // namespace enlist::reclaim

@@ -1,18 +1,201 @@
+// Sequential behaviour of concurrent_map: the contract of each operation, growth and shrinking,
+// and random operation sequences checked against std::unordered_map.
+
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
 #include "enlist/concurrent_map.hpp"
+#include "support/counting_resource.hpp"
+#include "support/scale.hpp"
 
 namespace {
 
 using enlist::concurrent_map;
 using enlist::map_status;
+using key_type = concurrent_map::key_type;
 
-TEST(ConcurrentMap, InsertThenFindReturnsTheValue) {
+// Addresses as a session registry sees them: 16-byte aligned, clustered in one region.
+key_type address(std::uint64_t i) { return 0x7f0000000000ULL + i * 16; }
+
+TEST(ConcurrentMap, FindReturnsTheValueInsertedWithTheKey) {
   concurrent_map map;
-  EXPECT_EQ(map.insert(0x1000, 7), map_status::ok);
-  const auto found = map.find(0x1000);
+  ASSERT_EQ(map.insert(address(1), 7), map_status::ok);
+  const auto found = map.find(address(1));
   ASSERT_TRUE(found);
   EXPECT_EQ(found.value, 7u);
+}
+
+TEST(ConcurrentMap, FindOfAnAbsentKeyIsNotFound) {
+  concurrent_map map;
+  map.insert(address(1), 1);
+  EXPECT_EQ(map.find(address(2)).status, map_status::not_found);
+}
+
+TEST(ConcurrentMap, SecondInsertOfAKeyIsRefusedAndKeepsTheFirstValue) {
+  concurrent_map map;
+  ASSERT_EQ(map.insert(address(1), 1), map_status::ok);
+  EXPECT_EQ(map.insert(address(1), 2), map_status::exists);
+  EXPECT_EQ(map.find(address(1)).value, 1u);
+  EXPECT_EQ(map.size(), 1u);
+}
+
+TEST(ConcurrentMap, EraseHandsBackTheValueExactlyOnce) {
+  concurrent_map map;
+  map.insert(address(1), 42);
+  const auto erased = map.erase(address(1));
+  ASSERT_TRUE(erased);
+  EXPECT_EQ(erased.value, 42u);
+  EXPECT_EQ(map.erase(address(1)).status, map_status::not_found);
+  EXPECT_EQ(map.find(address(1)).status, map_status::not_found);
+  EXPECT_EQ(map.size(), 0u);
+}
+
+TEST(ConcurrentMap, AKeyErasedAndInsertedAgainIsANewEntry) {
+  concurrent_map map;
+  map.insert(address(1), 1);
+  map.erase(address(1));
+  ASSERT_EQ(map.insert(address(1), 2), map_status::ok);
+  EXPECT_EQ(map.find(address(1)).value, 2u);
+}
+
+TEST(ConcurrentMap, KeyZeroAndOversizedValuesAreRejected) {
+  concurrent_map map;
+  EXPECT_EQ(map.insert(0, 1), map_status::invalid_key);
+  EXPECT_EQ(map.find(0).status, map_status::invalid_key);
+  EXPECT_EQ(map.erase(0).status, map_status::invalid_key);
+  EXPECT_EQ(map.insert(address(1), concurrent_map::max_value + 1), map_status::invalid_value);
+  EXPECT_EQ(map.insert(address(1), concurrent_map::max_value), map_status::ok);
+  EXPECT_EQ(map.find(address(1)).value, concurrent_map::max_value);
+  EXPECT_EQ(map.insert(address(2), 0), map_status::ok);
+  EXPECT_EQ(map.find(address(2)).value, 0u);
+  EXPECT_EQ(map.size(), 2u);
+}
+
+TEST(ConcurrentMap, ForEachVisitsEveryLiveEntryOnce) {
+  concurrent_map map;
+  for (std::uint64_t i = 1; i <= 1000; ++i) map.insert(address(i), i);
+  for (std::uint64_t i = 1; i <= 1000; i += 2) map.erase(address(i));
+  std::unordered_map<key_type, std::uint64_t> seen;
+  map.for_each([&](key_type k, std::uint64_t v) { EXPECT_TRUE(seen.emplace(k, v).second); });
+  ASSERT_EQ(seen.size(), 500u);
+  for (std::uint64_t i = 2; i <= 1000; i += 2) EXPECT_EQ(seen.at(address(i)), i);
+}
+
+TEST(ConcurrentMap, GrowsToAMillionKeysAndShrinksBackWhenTheyLeave) {
+  enlist::test::counting_resource memory;
+  {
+    concurrent_map map(0, &memory);
+    const std::size_t initial_capacity = map.stats().capacity;
+    const std::uint64_t n = enlist::test::scaled(1'000'000, 10);
+    for (std::uint64_t i = 1; i <= n; ++i) ASSERT_EQ(map.insert(address(i), i), map_status::ok);
+    const auto grown = map.stats();
+    EXPECT_EQ(grown.live, n);
+    EXPECT_EQ(map.size(), n);
+    EXPECT_GE(grown.capacity, 2 * n / 2);
+    EXPECT_LE(grown.used_cells, grown.capacity * 3 / 4 + grown.capacity / 32);
+    for (std::uint64_t i = 1; i <= n; ++i) ASSERT_EQ(map.find(address(i)).value, i);
+    for (std::uint64_t i = 1; i <= n; ++i) ASSERT_TRUE(map.erase(address(i)));
+    // Shrinking happens on housekeeping: a few more operations let it run.
+    for (std::uint64_t i = 0; i < 4096; ++i) {
+      map.insert(address(n + 1), 0);
+      map.erase(address(n + 1));
+    }
+    const auto shrunk = map.stats();
+    EXPECT_EQ(shrunk.live, 0u);
+    EXPECT_EQ(shrunk.capacity, initial_capacity);
+    EXPECT_LE(memory.outstanding_bytes(), 2 * shrunk.table_bytes + shrunk.retired_bytes);
+  }
+  EXPECT_EQ(memory.outstanding_bytes(), 0u) << "a table was leaked";
+}
+
+TEST(ConcurrentMap, NeverShrinksBelowTheSizeItWasBuiltFor) {
+  concurrent_map map(100'000);
+  const std::size_t built = map.stats().capacity;
+  for (std::uint64_t i = 0; i < 10'000; ++i) {
+    map.insert(address(i + 1), i);
+    map.erase(address(i + 1));
+  }
+  EXPECT_EQ(map.stats().capacity, built);
+}
+
+TEST(ConcurrentMap, RandomOperationsAgreeWithUnorderedMap) {
+  std::mt19937_64 random(20261125);
+  for (int round = 0; round < 8; ++round) {
+    concurrent_map map;
+    std::unordered_map<key_type, std::uint64_t> model;
+    // Small key spaces make hits, misses, re-inserts and erase-of-erased common; the large one
+    // forces growth and shrinking in between.
+    const std::uint64_t key_space = round % 2 == 0 ? 64 : 40'000;
+    const std::size_t steps = enlist::test::scaled(200'000, 10);
+    for (std::size_t step = 0; step < steps; ++step) {
+      const key_type key = address(random() % key_space + 1);
+      const std::uint64_t value = random() % 1000;
+      switch (random() % 3) {
+        case 0: {
+          const bool absent = model.emplace(key, value).second;
+          ASSERT_EQ(map.insert(key, value), absent ? map_status::ok : map_status::exists);
+          break;
+        }
+        case 1: {
+          const auto it = model.find(key);
+          const auto got = map.find(key);
+          ASSERT_EQ(got.status, it == model.end() ? map_status::not_found : map_status::ok);
+          if (it != model.end()) {
+            ASSERT_EQ(got.value, it->second);
+          }
+          break;
+        }
+        default: {
+          const auto it = model.find(key);
+          const auto got = map.erase(key);
+          ASSERT_EQ(got.status, it == model.end() ? map_status::not_found : map_status::ok);
+          if (it != model.end()) {
+            ASSERT_EQ(got.value, it->second);
+            model.erase(it);
+          }
+        }
+      }
+    }
+    ASSERT_EQ(map.size(), model.size());
+    std::size_t visited = 0;
+    map.for_each([&](key_type k, std::uint64_t v) {
+      ++visited;
+      ASSERT_EQ(model.at(k), v);
+    });
+    ASSERT_EQ(visited, model.size());
+  }
+}
+
+TEST(ConcurrentMap, AFailedGrowthLosesNothingAndRecoversWhenMemoryReturns) {
+  enlist::test::counting_resource memory;
+  {
+    concurrent_map map(0, &memory);
+    memory.fail_allocations(true);
+    std::uint64_t inserted = 0;
+    map_status last = map_status::ok;
+    while ((last = map.insert(address(inserted + 1), inserted)) == map_status::ok) ++inserted;
+    EXPECT_EQ(last, map_status::out_of_memory);
+    EXPECT_GT(memory.failed_allocations(), 0u);
+    EXPECT_GE(inserted, concurrent_map::min_capacity / 2) << "the first table was not used";
+    for (std::uint64_t i = 0; i < inserted; ++i) {
+      ASSERT_EQ(map.find(address(i + 1)).value, i) << "an entry was lost";
+    }
+    // Erasing and finding keep working at full capacity, and allocate nothing.
+    ASSERT_TRUE(map.erase(address(1)));
+    ASSERT_EQ(map.insert(address(1), 0), map_status::ok);
+    memory.fail_allocations(false);
+    for (std::uint64_t i = inserted; i < inserted + 10'000; ++i) {
+      ASSERT_EQ(map.insert(address(i + 1), i), map_status::ok);
+    }
+    for (std::uint64_t i = 0; i < inserted + 10'000; ++i) {
+      ASSERT_EQ(map.find(address(i + 1)).value, i);
+    }
+  }
+  EXPECT_EQ(memory.outstanding_bytes(), 0u);
 }
 
 }  // namespace
