@@ -14,11 +14,8 @@ struct record_releaser {
   }
 };
 
-epoch_domain& epoch_domain::global() noexcept {
-  // Immortal on purpose: threads may still run guarded sections during static destruction.
-  static epoch_domain* const domain = new epoch_domain;
-  return *domain;
-}
+constinit epoch_domain epoch_domain::instance_;
+static_assert(std::is_trivially_destructible_v<epoch_domain>);
 
 thread_record& epoch_domain::register_thread() noexcept {
   thread_local record_releaser releaser;

@@ -185,12 +185,18 @@ class concurrent_map {
   detail::table* load_current() const noexcept {
     return current_.load(std::memory_order_acquire);  // (M1)
   }
-  // Adds delta to the caller's stripe; returns the stripe's new word.
+  // Adds delta to the caller's stripe; returns the stripe's new word. (S1) relaxed: see
+  // map_table.hpp for why an owned stripe needs no read-modify-write.
   static std::uint64_t count(detail::table& t, const reclaim::thread_record& r,
                              std::uint64_t delta) noexcept {
-    return t.stripes[r.index % detail::stripe_count].word.fetch_add(
-               delta, std::memory_order_relaxed) +  // (S1)
-           delta;
+    if (r.index < detail::exclusive_stripes) {
+      std::atomic<std::uint64_t>& word = t.stripes[r.index].word;
+      const std::uint64_t updated = word.load(std::memory_order_relaxed) + delta;
+      word.store(updated, std::memory_order_relaxed);
+      return updated;
+    }
+    const std::size_t shared = detail::exclusive_stripes + r.index % detail::shared_stripes;
+    return t.stripes[shared].word.fetch_add(delta, std::memory_order_relaxed) + delta;
   }
 
   // Out of line (concurrent_map.cpp): the slow paths.

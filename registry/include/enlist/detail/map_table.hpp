@@ -43,14 +43,19 @@ struct alignas(16) cell {
   std::atomic<std::uint64_t> value{unpublished_word};
 };
 
-// Operation counts of one table, striped so that threads rarely share a line. One word per
-// stripe so that every operation pays a single atomic add:
+// Operation counts of one table. One word per stripe so that every operation updates a single
+// word:
 //   low 32 bits: cells claimed by fresh keys (bounded by the capacity, so they never carry);
 //   high 32 bits: live-key delta (inserts minus erases), exact modulo 2^32.
+// The first exclusive_stripes threads (by record index, unique among live threads) each own a
+// stripe and update it with a plain load and store: one writer cannot lose its own updates, and
+// readers only sum. Further threads share the remaining stripes through fetch_add.
 struct alignas(64) counter_stripe {
   std::atomic<std::uint64_t> word{0};
 };
-inline constexpr std::size_t stripe_count = 16;
+inline constexpr std::size_t exclusive_stripes = 64;
+inline constexpr std::size_t shared_stripes = 16;
+inline constexpr std::size_t stripe_count = exclusive_stripes + shared_stripes;
 inline constexpr std::uint64_t claim_unit = 1;
 inline constexpr std::uint64_t live_unit = std::uint64_t{1} << 32;
 

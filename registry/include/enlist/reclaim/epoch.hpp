@@ -51,9 +51,10 @@ struct alignas(64) thread_record {
 
 class epoch_domain {
  public:
-  // The process-wide domain. Never destroyed: records stay readable for threads that outlive
+  // The process-wide domain. Constant-initialised (no guard on the hot path) and trivially
+  // destructible, so it is never torn down: records stay readable for threads that outlive
   // static destruction.
-  static epoch_domain& global() noexcept;
+  static epoch_domain& global() noexcept { return instance_; }
 
   // The calling thread's record, registered on first use.
   thread_record& this_thread() noexcept {
@@ -80,13 +81,15 @@ class epoch_domain {
   }
 
  private:
-  epoch_domain() = default;
+  constexpr epoch_domain() = default;
   thread_record& register_thread() noexcept;
   static void release_thread(thread_record& r) noexcept;
 
   // Constant-initialised, so other translation units reach it without a TLS wrapper call.
   inline static thread_local thread_record* tls_record = nullptr;
   friend struct record_releaser;
+
+  static epoch_domain instance_;
 
   alignas(64) std::atomic<std::uint64_t> epoch_{1};
   alignas(64) std::atomic<thread_record*> records_{nullptr};
