@@ -10,6 +10,7 @@
 
 #include "enlist/concurrent_map.hpp"
 #include "support/counting_resource.hpp"
+#include "support/recording_resource.hpp"
 #include "support/scale.hpp"
 
 namespace {
@@ -19,7 +20,9 @@ using enlist::map_status;
 using key_type = concurrent_map::key_type;
 
 // Addresses as a session registry sees them: 16-byte aligned, clustered in one region.
-key_type address(std::uint64_t i) { return 0x7f0000000000ULL + i * 16; }
+key_type address(std::uint64_t i) {
+  return 0x7f0000000000ULL + i * 16;
+}
 
 TEST(ConcurrentMap, FindReturnsTheValueInsertedWithTheKey) {
   concurrent_map map;
@@ -62,6 +65,24 @@ TEST(ConcurrentMap, AKeyErasedAndInsertedAgainIsANewEntry) {
   EXPECT_EQ(map.find(address(1)).value, 2u);
 }
 
+// The error path of EndSession must stay a pure read: not one byte of the table (cells, counters,
+// migration state) may change on a find, hit or miss, or on the erase of an absent key.
+TEST(ConcurrentMap, FindsAndErasesOfAbsentKeysWriteNothing) {
+  enlist::test::recording_resource memory;
+  concurrent_map map(0, &memory);
+  for (std::uint64_t i = 1; i <= 40; ++i)
+    map.insert(address(i), i);
+  for (std::uint64_t i = 1; i <= 40; i += 3)
+    map.erase(address(i));  // tombstones too
+  const auto before = memory.snapshot();
+  for (std::uint64_t i = 1; i <= 2000; ++i) {
+    map.find(address(i % 80 + 1));
+    EXPECT_FALSE(map.erase(address(1000 + i)));
+    EXPECT_FALSE(map.erase(address(1)));  // erased before: a tombstone, still absent
+  }
+  EXPECT_EQ(memory.snapshot(), before);
+}
+
 TEST(ConcurrentMap, KeyZeroAndOversizedValuesAreRejected) {
   concurrent_map map;
   EXPECT_EQ(map.insert(0, 1), map_status::invalid_key);
@@ -77,12 +98,15 @@ TEST(ConcurrentMap, KeyZeroAndOversizedValuesAreRejected) {
 
 TEST(ConcurrentMap, ForEachVisitsEveryLiveEntryOnce) {
   concurrent_map map;
-  for (std::uint64_t i = 1; i <= 1000; ++i) map.insert(address(i), i);
-  for (std::uint64_t i = 1; i <= 1000; i += 2) map.erase(address(i));
+  for (std::uint64_t i = 1; i <= 1000; ++i)
+    map.insert(address(i), i);
+  for (std::uint64_t i = 1; i <= 1000; i += 2)
+    map.erase(address(i));
   std::unordered_map<key_type, std::uint64_t> seen;
   map.for_each([&](key_type k, std::uint64_t v) { EXPECT_TRUE(seen.emplace(k, v).second); });
   ASSERT_EQ(seen.size(), 500u);
-  for (std::uint64_t i = 2; i <= 1000; i += 2) EXPECT_EQ(seen.at(address(i)), i);
+  for (std::uint64_t i = 2; i <= 1000; i += 2)
+    EXPECT_EQ(seen.at(address(i)), i);
 }
 
 TEST(ConcurrentMap, GrowsToAMillionKeysAndShrinksBackWhenTheyLeave) {
@@ -91,14 +115,17 @@ TEST(ConcurrentMap, GrowsToAMillionKeysAndShrinksBackWhenTheyLeave) {
     concurrent_map map(0, &memory);
     const std::size_t initial_capacity = map.stats().capacity;
     const std::uint64_t n = enlist::test::scaled(1'000'000, 10);
-    for (std::uint64_t i = 1; i <= n; ++i) ASSERT_EQ(map.insert(address(i), i), map_status::ok);
+    for (std::uint64_t i = 1; i <= n; ++i)
+      ASSERT_EQ(map.insert(address(i), i), map_status::ok);
     const auto grown = map.stats();
     EXPECT_EQ(grown.live, n);
     EXPECT_EQ(map.size(), n);
     EXPECT_GE(grown.capacity, 2 * n / 2);
     EXPECT_LE(grown.used_cells, grown.capacity * 3 / 4 + grown.capacity / 32);
-    for (std::uint64_t i = 1; i <= n; ++i) ASSERT_EQ(map.find(address(i)).value, i);
-    for (std::uint64_t i = 1; i <= n; ++i) ASSERT_TRUE(map.erase(address(i)));
+    for (std::uint64_t i = 1; i <= n; ++i)
+      ASSERT_EQ(map.find(address(i)).value, i);
+    for (std::uint64_t i = 1; i <= n; ++i)
+      ASSERT_TRUE(map.erase(address(i)));
     // Shrinking happens on housekeeping: a few more operations let it run.
     for (std::uint64_t i = 0; i < 4096; ++i) {
       map.insert(address(n + 1), 0);
@@ -177,7 +204,8 @@ TEST(ConcurrentMap, AFailedGrowthLosesNothingAndRecoversWhenMemoryReturns) {
     memory.fail_allocations(true);
     std::uint64_t inserted = 0;
     map_status last = map_status::ok;
-    while ((last = map.insert(address(inserted + 1), inserted)) == map_status::ok) ++inserted;
+    while ((last = map.insert(address(inserted + 1), inserted)) == map_status::ok)
+      ++inserted;
     EXPECT_EQ(last, map_status::out_of_memory);
     EXPECT_GT(memory.failed_allocations(), 0u);
     EXPECT_GE(inserted, concurrent_map::min_capacity / 2) << "the first table was not used";
