@@ -116,7 +116,8 @@ concurrent_map::concurrent_map(std::size_t expected_keys, std::pmr::memory_resou
 concurrent_map::~concurrent_map() {
   // Quiescent by contract: no thread can reach any of these tables any more.
   table::destroy(current_.load(std::memory_order_acquire));
-  retired_.drain([this](reclaim::retired_node* n) { free_retired(n); });
+  retired_.drain([](reclaim::retired_node* n) { table::destroy(static_cast<table*>(n)); });
+  if (table* spare = spare_.load(std::memory_order_acquire)) table::destroy(spare);
 }
 
 std::size_t concurrent_map::capacity_for(std::int64_t live) const noexcept {
@@ -125,8 +126,30 @@ std::size_t concurrent_map::capacity_for(std::int64_t live) const noexcept {
 
 void concurrent_map::free_retired(reclaim::retired_node* node) noexcept {
   table* t = static_cast<table*>(node);
+  table* empty = nullptr;
+  // acq_rel: whoever takes the spare sees every write to it made before it was stashed.
+  if (spare_.compare_exchange_strong(empty, t, std::memory_order_acq_rel,
+                                     std::memory_order_relaxed)) {
+    return;  // still counted in retired_bytes_ until it is reused or freed
+  }
   retired_bytes_.fetch_sub(t->bytes, std::memory_order_relaxed);
   table::destroy(t);
+}
+
+void concurrent_map::discard_unpublished(table* t) noexcept {
+  // Never published, so nobody else can hold it: it may become the spare at once.
+  retired_bytes_.fetch_add(t->bytes, std::memory_order_relaxed);
+  free_retired(t);
+}
+
+table* concurrent_map::make_table(std::size_t capacity) noexcept {
+  table* spare = spare_.exchange(nullptr, std::memory_order_acq_rel);
+  if (spare != nullptr) {
+    retired_bytes_.fetch_sub(spare->bytes, std::memory_order_relaxed);
+    if (spare->capacity == capacity) return table::renew(spare);
+    table::destroy(spare);
+  }
+  return table::create(capacity, resource_);
 }
 
 void concurrent_map::check_fill(table& t) noexcept {
@@ -135,8 +158,11 @@ void concurrent_map::check_fill(table& t) noexcept {
   // When the successor cannot be allocated, t keeps serving; the next check tries again.
 }
 
-void concurrent_map::housekeeping(table& t) noexcept {
-  if (retired_.pending()) {
+void concurrent_map::housekeeping(table& t, std::uint32_t operations) noexcept {
+  // Reclaiming costs a scan of every thread's record (and, when something is freeable, a
+  // process-wide barrier), so a thread tries it once in 64 housekeeping passes; each migration
+  // tries it too.
+  if (retired_.pending() && ((operations >> 8) & 63) == 0) {
     retired_.reclaim(reclaim::epoch_domain::global(),
                      [this](reclaim::retired_node* n) { free_retired(n); });
   }
@@ -155,13 +181,13 @@ map_status concurrent_map::migrate_for_room(table& t) noexcept {
 bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {
   if (t.phase.load(std::memory_order_acquire) != table_phase::serving) return true;
   if (t.next.load(std::memory_order_acquire) == nullptr) {
-    table* successor = table::create(capacity, resource_);
+    table* successor = make_table(capacity);
     if (successor == nullptr) return false;
     table* none = nullptr;
     // Release publishes the successor's initialised cells to helpers that acquire `next`.
     if (!t.next.compare_exchange_strong(none, successor, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
-      table::destroy(successor);  // never published: nobody else can hold it
+      discard_unpublished(successor);
     }
   }
   table_phase serving = table_phase::serving;
@@ -180,13 +206,13 @@ map_status concurrent_map::help_migrate(table& t) noexcept {
         table* successor = t.next.load(std::memory_order_acquire);
         if (!fits(live, *successor)) {
           // The estimate that sized it was stale: replace it by one sized on the exact count.
-          table* larger = table::create(capacity_for(live), resource_);
+          table* larger = make_table(capacity_for(live));
           if (larger == nullptr) return map_status::out_of_memory;
           if (t.next.compare_exchange_strong(successor, larger, std::memory_order_acq_rel,
                                              std::memory_order_acquire)) {
             retire(successor);  // other helpers may still be looking at its size
           } else {
-            table::destroy(larger);
+            discard_unpublished(larger);
           }
           continue;
         }

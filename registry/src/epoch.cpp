@@ -59,6 +59,10 @@ void epoch_domain::release_thread(thread_record& r) noexcept {
 
 std::uint64_t epoch_domain::oldest_announced() const noexcept {
   heavy_fence();  // (E6)
+  return oldest_announced_hint();
+}
+
+std::uint64_t epoch_domain::oldest_announced_hint() const noexcept {
   std::uint64_t oldest = quiescent;
   for (const thread_record* r = records_.load(std::memory_order_acquire); r != nullptr;
        r = r->next) {

@@ -16,34 +16,58 @@ constexpr std::size_t round_up(std::size_t n, std::size_t to) {
 
 }  // namespace
 
-table* table::create(std::size_t capacity, std::pmr::memory_resource* resource) noexcept {
-  const std::size_t chunk_cells = std::min(capacity, max_chunk_cells);
-  const std::size_t chunk_count = capacity / chunk_cells;
-  const std::size_t chunks_offset = round_up(sizeof(table), alignof(chunk_state));
-  const std::size_t cells_offset =
-      round_up(chunks_offset + chunk_count * sizeof(chunk_state), table_alignment);
-  const std::size_t bytes = cells_offset + capacity * sizeof(cell);
-  void* memory = nullptr;
-  try {
-    memory = resource->allocate(bytes, table_alignment);
-  } catch (...) {  // std::bad_alloc, or whatever a user's resource throws: no table, no change
-    return nullptr;
-  }
+namespace {
+
+struct layout {
+  std::size_t chunk_cells, chunk_count, chunks_offset, cells_offset, bytes;
+};
+
+layout layout_for(std::size_t capacity) noexcept {
+  layout l{};
+  l.chunk_cells = std::min(capacity, max_chunk_cells);
+  l.chunk_count = capacity / l.chunk_cells;
+  l.chunks_offset = round_up(sizeof(table), alignof(chunk_state));
+  l.cells_offset = round_up(l.chunks_offset + l.chunk_count * sizeof(chunk_state), table_alignment);
+  l.bytes = l.cells_offset + capacity * sizeof(cell);
+  return l;
+}
+
+table* construct(void* memory, std::size_t capacity, std::pmr::memory_resource* resource) noexcept {
+  const layout l = layout_for(capacity);
   auto* base = static_cast<std::byte*>(memory);
   auto* t = new (base) table;
   t->capacity = capacity;
   t->mask = capacity - 1;
-  t->chunk_cells = chunk_cells;
-  t->chunk_count = chunk_count;
+  t->chunk_cells = l.chunk_cells;
+  t->chunk_count = l.chunk_count;
   t->grow_at = capacity / 4 * 3;
   // Stripes look at the fill every capacity/1024 claims (1..1024): the sum stays rare, and the
-  // overshoot past grow_at stays below 16 stripes x that interval, about 1.6% of the capacity.
+  // overshoot past grow_at stays small next to the quarter of the table that is kept free.
   t->claim_check_mask = std::clamp<std::size_t>(capacity / 1024, 1, 1024) - 1;
-  t->bytes = bytes;
+  t->bytes = l.bytes;
   t->resource = resource;
-  t->chunks = new (base + chunks_offset) chunk_state[chunk_count];
-  t->cells = new (base + cells_offset) cell[capacity];
+  t->chunks = new (base + l.chunks_offset) chunk_state[l.chunk_count];
+  t->cells = new (base + l.cells_offset) cell[capacity];
   return t;
+}
+
+}  // namespace
+
+table* table::create(std::size_t capacity, std::pmr::memory_resource* resource) noexcept {
+  void* memory = nullptr;
+  try {
+    memory = resource->allocate(layout_for(capacity).bytes, table_alignment);
+  } catch (...) {  // std::bad_alloc, or whatever a user's resource throws: no table, no change
+    return nullptr;
+  }
+  return construct(memory, capacity, resource);
+}
+
+table* table::renew(table* used) noexcept {
+  const std::size_t capacity = used->capacity;
+  std::pmr::memory_resource* resource = used->resource;
+  used->~table();
+  return construct(used, capacity, resource);
 }
 
 void table::destroy(table* t) noexcept {

@@ -130,7 +130,7 @@ struct map_stats {
   std::size_t used_cells = 0;     // claimed cells: live plus erased keys
   std::size_t live = 0;           // keys with a live value
   std::size_t table_bytes = 0;    // bytes of the current table
-  std::size_t retired_bytes = 0;  // bytes of retired tables not yet freed
+  std::size_t retired_bytes = 0;  // bytes of retired tables not yet freed, and of a spare one
   std::size_t max_probe = 0;      // longest probe to a live key (cells inspected)
   double mean_hit_probe = 0;      // mean cells inspected to find a live key
   double mean_miss_probe = 0;     // mean cells inspected to conclude absence
@@ -201,20 +201,25 @@ class concurrent_map {
 
   // Out of line (concurrent_map.cpp): the slow paths.
   void check_fill(detail::table& t) noexcept;
-  void housekeeping(detail::table& t) noexcept;
+  void housekeeping(detail::table& t, std::uint32_t operations) noexcept;
+  detail::table* make_table(std::size_t capacity) noexcept;
   map_status migrate_for_room(detail::table& t) noexcept;
   bool start_migration(detail::table& t, std::size_t capacity) noexcept;
   map_status help_migrate(detail::table& t) noexcept;
   void retire(detail::table* t) noexcept;
   void free_retired(reclaim::retired_node* node) noexcept;
+  void discard_unpublished(detail::table* t) noexcept;
   std::size_t capacity_for(std::int64_t live) const noexcept;
 
   std::pmr::memory_resource* const resource_;
   const std::size_t floor_capacity_;  // the constructor's sizing: migrations never go below it
   alignas(64) std::atomic<detail::table*> current_;
   alignas(64) reclaim::retired_list retired_;
+  // One reclaimed table kept for the next migration to the same size: steady churn migrates
+  // between two blocks of memory instead of allocating (and page-faulting) each time.
+  std::atomic<detail::table*> spare_{nullptr};
   std::atomic<std::uint64_t> migrations_{0};
-  std::atomic<std::size_t> retired_bytes_{0};
+  std::atomic<std::size_t> retired_bytes_{0};  // retired tables not freed yet, and the spare
 };
 
 inline concurrent_map::probe_result concurrent_map::probe(const detail::table& t, key_type key,
@@ -281,7 +286,7 @@ inline map_status concurrent_map::insert(key_type key, value_type value) noexcep
             count(*t, record, detail::live_unit + (claimed ? detail::claim_unit : 0));
         // Each stripe looks at the fill every few claims, so the sum is read rarely.
         if (claimed && (stripe & t->claim_check_mask) == 0) check_fill(*t);
-        if ((++record.operations & 255) == 0) housekeeping(*t);
+        if ((++record.operations & 255) == 0) housekeeping(*t, record.operations);
         return map_status::ok;
       }
     }
@@ -307,7 +312,7 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
                                                 std::memory_order_acq_rel,
                                                 std::memory_order_acquire)) {  // (M6)
           count(*t, record, std::uint64_t{0} - detail::live_unit);
-          if ((++record.operations & 255) == 0) housekeeping(*t);
+          if ((++record.operations & 255) == 0) housekeeping(*t, record.operations);
           return {map_status::ok, detail::decode_value(word)};
         }
       }

@@ -75,6 +75,11 @@ class epoch_domain {
   // the heavy fence first (E6).
   std::uint64_t oldest_announced() const noexcept;
 
+  // The same scan without the heavy fence: it may miss a recent announcement, so it can only
+  // tell when nothing is freeable yet (when it says so, the fenced scan would agree or be
+  // older still), never prove that something is.
+  std::uint64_t oldest_announced_hint() const noexcept;
+
   // Number of records ever created: an upper bound on threads that used the domain at once.
   std::uint32_t record_count() const noexcept {
     return record_count_.load(std::memory_order_relaxed);
