@@ -17,10 +17,18 @@ using detail::cell;
 using detail::table;
 using detail::table_phase;
 
-// Room for `live` keys at most half full, so that churn runs a while before the next migration.
-std::size_t half_full_capacity(std::int64_t live) noexcept {
+// Up to 2^20 cells (16 MiB) a table is sized a quarter full: short probes for misses, and churn
+// runs three times as long between migrations as at half full. Above that, memory per key
+// matters more: half full.
+constexpr std::size_t quarter_full_limit = std::size_t{1} << 20;
+
+std::size_t target_capacity(std::int64_t live) noexcept {
   const auto keys = static_cast<std::size_t>(std::max<std::int64_t>(live, 0));
-  return std::max(concurrent_map::min_capacity, std::bit_ceil(2 * keys + 2));
+  const std::size_t quarter_full = std::bit_ceil(4 * keys + 4);
+  if (quarter_full <= quarter_full_limit) {
+    return std::max(concurrent_map::min_capacity, quarter_full);
+  }
+  return std::bit_ceil(2 * keys + 2);
 }
 
 // A successor fits when the live keys leave it below its own migration threshold.
@@ -108,7 +116,7 @@ void copy_all(table& t, table& successor) noexcept {
 
 concurrent_map::concurrent_map(std::size_t expected_keys, std::pmr::memory_resource* resource)
     : resource_(resource),
-      floor_capacity_(half_full_capacity(static_cast<std::int64_t>(expected_keys))),
+      floor_capacity_(target_capacity(static_cast<std::int64_t>(expected_keys))),
       current_(table::create(floor_capacity_, resource)) {
   if (current_.load(std::memory_order_relaxed) == nullptr) throw std::bad_alloc();
 }
@@ -121,7 +129,7 @@ concurrent_map::~concurrent_map() {
 }
 
 std::size_t concurrent_map::capacity_for(std::int64_t live) const noexcept {
-  return std::max(floor_capacity_, half_full_capacity(live));
+  return std::max(floor_capacity_, target_capacity(live));
 }
 
 void concurrent_map::free_retired(reclaim::retired_node* node) noexcept {
@@ -167,7 +175,8 @@ void concurrent_map::housekeeping(table& t, std::uint32_t operations) noexcept {
                      [this](reclaim::retired_node* n) { free_retired(n); });
   }
   const std::int64_t live = t.live_estimate();
-  if (t.capacity > floor_capacity_ && live * 8 < static_cast<std::int64_t>(t.capacity)) {
+  // Shrink once the table is four times the size the live keys call for.
+  if (t.capacity > floor_capacity_ && 4 * capacity_for(live) <= t.capacity) {
     if (start_migration(t, capacity_for(live))) help_migrate(t);
   }
 }

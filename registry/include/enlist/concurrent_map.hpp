@@ -25,9 +25,10 @@
 // probes: fill (live plus dead cells) never exceeds 3/4 of a table before a migration starts.
 //
 // MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
-//   start    an insert that sees fill >= 3/4, or any insert/erase that sees live < 1/8 of a table
-//            above the minimum size, allocates a successor sized for the live keys (2x them,
-//            rounded up to a power of two) and publishes it in table.next; phase -> freezing.
+//   start    an insert that sees fill >= 3/4, or any insert/erase that sees the table four
+//            times larger than the live keys call for, allocates a successor sized for the live
+//            keys (a quarter full up to 2^20 cells, half full above; a power of two) and
+//            publishes it in table.next; phase -> freezing.
 //            If that allocation fails nothing changes: the table keeps serving.
 //   freeze   helpers claim chunks of cells and set bit 63 of every value word; a frozen word
 //            never changes again. Each chunk's live count is recorded once frozen, so the live
