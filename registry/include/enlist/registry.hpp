@@ -1,0 +1,296 @@
+#pragma once
+// enlist::basic_registry: the sessions one provider instance is enlisted in, keyed by the
+// identity (address) of their session-state objects, with the semantics of Windows Sync's
+// IKnowledgeSyncProvider::BeginSession / EndSession (see CONTRACT.md):
+//
+//   begin(role, state)  enlists the session and takes exactly one reference to its state.
+//   end(state)          ends it and releases exactly that reference; an end without a matching
+//                       begin returns SYNC_E_INVALID_OPERATION and touches nothing.
+//   Racing calls on one state: exactly one begin succeeds, exactly one end succeeds, every
+//   reference taken is released exactly once. Refused calls change nothing.
+//
+// The state type is reached through a state policy (state_policy.hpp): registry is the
+// registry of enlist::session_state; basic_registry<P> serves a provider's own type.
+//
+//     enlist::registry sessions;                         // or registry({.capacity = 1})
+//     auto state = enlist::make_session_state();
+//     sessions.begin(enlist::sync_provider_role::source, state.get());     // S_OK
+//     sessions.end(state.get());                                           // S_OK
+//     sessions.end(state.get());                          // SYNC_E_INVALID_OPERATION
+//     sessions.end_canceled();                            // ends every canceled session
+//
+// HOW IT WORKS
+//   The entries live in a concurrent_map from address to role (concurrent_map.hpp). begin
+//   checks presence with find (a duplicate begin touches no reference), takes the reference,
+//   then inserts: the reference exists before any racing end can see the entry and release it.
+//   If the insert fails (a racing begin won, or no memory) it drops the reference again; the
+//   caller's own reference keeps the state alive meanwhile. end erases, and the erase that
+//   succeeds owns the registry's reference: exactly one racing end can succeed.
+//   Capacity: when finite, an admission counter is incremented before the insert and refuses a
+//   begin that would exceed it, so the capacity is never exceeded, even under races. The cost
+//   is one shared atomic increment per begin and decrement per successful end; an unlimited
+//   registry (the default) has no counter and no shared write outside the map.
+//
+// SWEEPS AND STATE LIFETIME
+//   for_each and end_if hand states to user code, while a racing end may erase an entry and
+//   release (perhaps destroy) its state at any moment. A sweep therefore publishes each key in
+//   a hazard slot and re-checks the entry before calling user code; an end that erased a key a
+//   sweep protects hands the release over to that sweep instead of releasing, so the state
+//   lives until the sweep's callback returns. Ends pay for this only while a sweep runs; with no
+//   sweep running an end's extra cost is a compiler barrier and one load of a line that only
+//   sweeps write. detail/sweep_protection.hpp has the algorithm and its memory-order argument.
+//
+// SHUTDOWN
+//   shutdown() ends every session, and from then on every call returning hresult returns
+//   E_ABORT. A begin racing with shutdown re-checks the flag after its insert (G2/G3, paired
+//   with shutdown's heavy fence G4) and withdraws its entry, so no session is left behind.
+//   The destructor ends every session; it requires that no call is running.
+//
+// PROGRESS AND HOT PATHS
+//   end (hit and miss) and the release: lock-free (the map's erase), no lock, no allocation, no
+//   exception, no logging. An end miss writes nothing shared. begin: lock-free; allocates only
+//   when the map migrates. Lookups: lock-free, write nothing shared. Sweeps: lock-free; a sweep
+//   allocates one slot record the first time that many sweeps run at once.
+//
+// MEMORY ORDERING (tags G*, P* are on the operations below and in sweep_protection)
+//   (G1) the early shutdown check is relaxed: a stale answer is corrected by (G3).
+//   (G2) begin issues the light fence after its insert and (G3) loads the flag; shutdown stores
+//        the flag and issues the heavy fence (G4) before scanning: either the begin sees the
+//        flag and withdraws, or the scan sees the entry and ends it.
+//   A found entry happens after its begin: the map publishes values with release and finds them
+//   with acquire (concurrent_map.hpp M3/M5), so a sweep sees the state as begin's caller left it.
+//   The admission counter (A1) is relaxed: it only counts; it publishes nothing.
+//
+// WHAT IT DOES NOT PROMISE
+//   Lookups, size and for_each are weakly consistent answers, not promises: a session may end
+//   right after is_enlisted returned true. With a finite capacity a begin racing with other
+//   begins that then fail, or with an end that has erased but not yet returned, may be refused
+//   although the final count would have admitted it.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory_resource>
+#include <optional>
+#include <utility>
+
+#include "enlist/concurrent_map.hpp"
+#include "enlist/detail/sweep_protection.hpp"
+#include "enlist/reclaim/asymmetric_fence.hpp"
+#include "enlist/session_state.hpp"
+#include "enlist/state_policy.hpp"
+#include "enlist/status.hpp"
+
+namespace enlist {
+
+// SYNC_PROVIDER_ROLE. Any other value passed in is refused with E_INVALIDARG.
+enum class sync_provider_role : std::int32_t { source = 0, destination = 1 };
+
+struct registry_options {
+  static constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+  // Most sessions enlisted at once; 1 is the one-session-per-provider rule of the documentation.
+  std::size_t capacity = unlimited;
+  // Sizing hint: that many sessions fit before the map first grows.
+  std::size_t expected_sessions = 0;
+  std::pmr::memory_resource* resource = std::pmr::get_default_resource();
+};
+
+// What a sweep did: its status, and how many sessions it visited (for_each) or ended.
+struct sweep_result {
+  hresult status;
+  std::size_t count;
+};
+
+template <state_policy Policy>
+class basic_registry {
+ public:
+  using policy_type = Policy;
+  using state_type = typename Policy::state_type;
+
+  // Throws std::bad_alloc if the map's first table cannot be allocated.
+  explicit basic_registry(registry_options options = {})
+      : map_(options.expected_sessions, options.resource),
+        capacity_(options.capacity),
+        limited_(options.capacity != registry_options::unlimited) {}
+  ~basic_registry() { end_every_session(); }
+  basic_registry(const basic_registry&) = delete;
+  basic_registry& operator=(const basic_registry&) = delete;
+
+  // Enlists the session of `state` in `role` and takes one reference to it.
+  // S_OK; E_ABORT after shutdown; E_POINTER for null; E_INVALIDARG for an unknown role;
+  // SYNC_E_INVALID_OPERATION when already enlisted or at capacity; E_OUTOFMEMORY when the map
+  // cannot grow. Anything but S_OK leaves the registry and the reference count as they were.
+  hresult begin(sync_provider_role role, state_type* state) noexcept {
+    if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
+    if (state == nullptr) return E_POINTER;
+    if (role != sync_provider_role::source && role != sync_provider_role::destination) {
+      return E_INVALIDARG;
+    }
+    const std::uintptr_t key = key_of(state);
+    if (map_.find(key)) return SYNC_E_INVALID_OPERATION;
+    if (limited_ && !admit()) return SYNC_E_INVALID_OPERATION;
+    Policy::add_ref(state);  // before the entry exists: a racing end may release it at once
+    const map_status inserted = map_.insert(key, static_cast<std::uint64_t>(role));
+    if (inserted != map_status::ok) {
+      if (limited_) unadmit();
+      Policy::release(state);  // never the last reference: the caller holds one
+      return inserted == map_status::exists ? SYNC_E_INVALID_OPERATION : E_OUTOFMEMORY;
+    }
+    reclaim::light_fence();                            // (G2)
+    if (shut_down_.load(std::memory_order_relaxed)) {  // (G3)
+      // Withdraw. If the shutdown's scan already ended the entry, the session was enlisted and
+      // then ended with the others, and begin reports that it was enlisted.
+      return end_session(state) == S_OK ? E_ABORT : S_OK;
+    }
+    return S_OK;
+  }
+
+  // Ends the session of `state` and releases the reference begin took.
+  // S_OK; E_ABORT after shutdown; E_POINTER for null; SYNC_E_INVALID_OPERATION when the state
+  // has no matching begin (then nothing is touched and nothing shared is written);
+  // E_OUTOFMEMORY in the rare case a migration of the map could not allocate (still enlisted).
+  // Progress: lock-free; no lock, allocation, exception or logging.
+  hresult end(state_type* state) noexcept {
+    if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
+    if (state == nullptr) return E_POINTER;
+    return end_session(state);
+  }
+
+  // Lookups: answers at the instant of the call, not promises. Write nothing shared.
+  bool is_enlisted(const state_type* state) const noexcept {
+    return state != nullptr && map_.find(key_of(state)).status == map_status::ok;
+  }
+  std::optional<sync_provider_role> role_of(const state_type* state) const noexcept {
+    if (state == nullptr) return std::nullopt;
+    const map_result r = map_.find(key_of(state));
+    if (!r) return std::nullopt;
+    return static_cast<sync_provider_role>(r.value);
+  }
+  // Weakly consistent while calls run; exact when none does.
+  std::size_t size() const noexcept { return map_.size(); }
+  std::size_t capacity() const noexcept { return capacity_; }
+  bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_relaxed); }
+
+  // Calls f(state, role) for enlisted sessions; the state is alive during the call (the
+  // registry's reference cannot be released before f returns). Weakly consistent: a session
+  // enlisted for the whole sweep is visited exactly once; one begun or ended meanwhile may or
+  // may not be. f may call this registry (end the state it was handed, begin others, sweep).
+  // If f throws, the sweep stops and the exception propagates; nothing is lost.
+  // S_OK with the number of calls; E_ABORT after shutdown; E_OUTOFMEMORY if the sweep could not
+  // get a hazard slot.
+  template <class F>
+  sweep_result for_each(F&& f) const {
+    return sweep([&f](state_type* state, sync_provider_role role) {
+      f(state, role);
+      return true;
+    });
+  }
+
+  // Ends every session for which pred(state) is true (pred sees a live state), e.g. canceled
+  // ones. Weakly consistent like for_each. Returns the number it ended.
+  template <class Pred>
+  sweep_result end_if(Pred&& pred) {
+    return sweep([this, &pred](state_type* state, sync_provider_role) {
+      return static_cast<bool>(pred(static_cast<const state_type*>(state))) &&
+             end_session(state) == S_OK;
+    });
+  }
+
+  // Ends every session whose state reports canceled.
+  sweep_result end_canceled() {
+    return end_if([](const state_type* state) { return Policy::is_canceled(state); });
+  }
+
+  // Ends every session enlisted for the whole call. Returns the number it ended.
+  sweep_result end_all() noexcept {
+    if (shut_down_.load(std::memory_order_relaxed)) return {E_ABORT, 0};
+    return {S_OK, end_every_session()};
+  }
+
+  // Ends every session and refuses every later call with E_ABORT (including a second shutdown).
+  hresult shutdown() noexcept {
+    if (shut_down_.exchange(true, std::memory_order_relaxed)) return E_ABORT;
+    reclaim::heavy_fence();  // (G4)
+    end_every_session();
+    return S_OK;
+  }
+
+ private:
+  static std::uintptr_t key_of(const state_type* state) noexcept {
+    return reinterpret_cast<std::uintptr_t>(state);
+  }
+  static state_type* state_of(std::uintptr_t key) noexcept {
+    return reinterpret_cast<state_type*>(key);
+  }
+
+  bool admit() noexcept {
+    if (admitted_.fetch_add(1, std::memory_order_relaxed) < capacity_) return true;  // (A1)
+    unadmit();
+    return false;
+  }
+  void unadmit() noexcept { admitted_.fetch_sub(1, std::memory_order_relaxed); }  // (A1)
+
+  // The end path without the shutdown check: shutdown and withdrawing begins use it too.
+  hresult end_session(state_type* state) noexcept {
+    const std::uintptr_t key = key_of(state);
+    const map_result erased = map_.erase(key);
+    if (erased.status != map_status::ok) {
+      return erased.status == map_status::out_of_memory ? E_OUTOFMEMORY : SYNC_E_INVALID_OPERATION;
+    }
+    if (limited_) unadmit();
+    if (protection_.release_now(key)) Policy::release(state);  // (P2, P3)
+    return S_OK;
+  }
+
+  // Releases a reference an end handed over to a sweep, or passes it to another sweep.
+  void release_handed_off(std::uintptr_t key) const noexcept {
+    if (!protection_.hand_off(key)) Policy::release(state_of(key));
+  }
+
+  std::size_t end_every_session() noexcept {
+    std::size_t ended = 0;
+    // Needs no protection: it never touches a state it has not erased (and so owns).
+    map_.for_each([this, &ended](std::uintptr_t key, std::uint64_t) {
+      if (end_session(state_of(key)) == S_OK) ++ended;
+    });
+    return ended;
+  }
+
+  // Runs visit(state, role) -> bool for each enlisted session under protection; counts trues.
+  template <class Visit>
+  sweep_result sweep(Visit&& visit) const {
+    if (shut_down_.load(std::memory_order_relaxed)) return {E_ABORT, 0};
+    detail::sweep_protection::sweep guard(protection_);
+    if (!guard.ok()) return {E_OUTOFMEMORY, 0};
+    std::size_t count = 0;
+    map_.for_each([&](std::uintptr_t key, std::uint64_t) {
+      guard.protect(key);  // (P4, P5)
+      // Ends the protection however visit leaves, and performs a release handed over meanwhile.
+      struct unprotect_on_exit {
+        const basic_registry& self;
+        detail::sweep_protection::sweep& guard;
+        std::uintptr_t key;
+        ~unprotect_on_exit() {
+          if (guard.unprotect()) self.release_handed_off(key);  // (P10)
+        }
+      } const unprotect{*this, guard, key};
+      // The re-check: only an entry present after the key was published is safe to touch.
+      const map_result entry = map_.find(key);
+      if (entry && visit(state_of(key), static_cast<sync_provider_role>(entry.value))) ++count;
+    });
+    return {S_OK, count};
+  }
+
+  concurrent_map map_;
+  mutable detail::sweep_protection protection_;  // sweeps are logically const
+  const std::size_t capacity_;
+  const bool limited_;
+  // Read by every call, written once: kept off the line the admission counter bounces on.
+  alignas(64) std::atomic<bool> shut_down_{false};
+  alignas(64) std::atomic<std::size_t> admitted_{0};
+};
+
+using registry = basic_registry<com_state_policy<session_state>>;
+
+}  // namespace enlist

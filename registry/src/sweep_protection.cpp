@@ -1,0 +1,87 @@
+// sweep_protection's out-of-line parts: the hand-off scan and the sweep's record handling. The
+// algorithm and the tags (P1)... are explained in detail/sweep_protection.hpp.
+
+#include "enlist/detail/sweep_protection.hpp"
+
+#include <new>
+
+namespace enlist::detail {
+
+namespace {
+constexpr std::uintptr_t free_slot = 1;
+constexpr std::uintptr_t idle = 0;
+constexpr std::uintptr_t handed_off = 1;
+}  // namespace
+
+class sweep_protection::record {
+ public:
+  alignas(64) std::atomic<std::uintptr_t> slot{idle};
+  record* next = nullptr;  // immutable once the record is published
+};
+
+sweep_protection::~sweep_protection() {
+  record* r = records_.load(std::memory_order_acquire);
+  while (r != nullptr) {
+    record* next = r->next;
+    delete r;
+    r = next;
+  }
+}
+
+bool sweep_protection::hand_off(std::uintptr_t key) noexcept {
+  reclaim::detail::full_fence();                                            // (P6)
+  for (record* r = records_.load(std::memory_order_acquire); r != nullptr;  // (P13)
+       r = r->next) {
+    std::uintptr_t expected = key;
+    if (r->slot.load(std::memory_order_acquire) == key &&  // (P7)
+        r->slot.compare_exchange_strong(expected, key | handed_off, std::memory_order_acq_rel,
+                                        std::memory_order_acquire)) {  // (P8)
+      return true;
+    }
+  }
+  return false;
+}
+
+sweep_protection::record* sweep_protection::claim() noexcept {
+  record* head = records_.load(std::memory_order_acquire);  // (P13)
+  for (record* r = head; r != nullptr; r = r->next) {
+    std::uintptr_t expected = free_slot;
+    if (r->slot.load(std::memory_order_relaxed) == free_slot &&
+        r->slot.compare_exchange_strong(expected, idle, std::memory_order_acquire,
+                                        std::memory_order_relaxed)) {  // (P11)
+      return r;
+    }
+  }
+  auto* fresh = new (std::nothrow) record;  // slot starts idle: owned by this sweep
+  if (fresh == nullptr) return nullptr;
+  fresh->next = head;
+  while (!records_.compare_exchange_weak(fresh->next, fresh, std::memory_order_release,  // (P12)
+                                         std::memory_order_acquire)) {
+  }
+  return fresh;
+}
+
+sweep_protection::sweep::sweep(sweep_protection& protection) noexcept
+    : protection_(protection), record_(protection.claim()) {
+  if (record_ == nullptr) return;
+  // Relaxed: the heavy fence right after orders it before every map read of the sweep.
+  protection_.active_.fetch_add(1, std::memory_order_relaxed);  // (P1)
+  reclaim::heavy_fence();                                       // (P1')
+}
+
+sweep_protection::sweep::~sweep() {
+  if (record_ == nullptr) return;
+  record_->slot.store(free_slot, std::memory_order_release);    // (P11)
+  protection_.active_.fetch_sub(1, std::memory_order_release);  // (P9)
+}
+
+void sweep_protection::sweep::protect(std::uintptr_t key) noexcept {
+  record_->slot.store(key, std::memory_order_release);  // (P4)
+  reclaim::detail::full_fence();                        // (P5)
+}
+
+bool sweep_protection::sweep::unprotect() noexcept {
+  return (record_->slot.exchange(idle, std::memory_order_acq_rel) & handed_off) != 0;  // (P10)
+}
+
+}  // namespace enlist::detail
