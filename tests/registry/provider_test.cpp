@@ -1,0 +1,51 @@
+// The provider base: BeginSession / EndSession with the registry's semantics, reachable from a
+// derived provider.
+
+#include "enlist/provider.hpp"
+
+#include <gtest/gtest.h>
+
+#include "audited_state.hpp"
+
+namespace {
+
+using namespace enlist;
+using enlist::registry_test::state_pool;
+
+class counting_provider : public provider {
+ public:
+  counting_provider() : provider({.capacity = 2}) {}
+  std::size_t enlisted() const { return sessions().size(); }
+};
+
+TEST(Provider, BeginAndEndSessionFollowTheContract) {
+  state_pool states(3);
+  {
+    counting_provider p;
+    EXPECT_EQ(p.BeginSession(sync_provider_role::source, states[0]), S_OK);
+    EXPECT_EQ(p.BeginSession(sync_provider_role::destination, states[1]), S_OK);
+    EXPECT_EQ(p.BeginSession(sync_provider_role::source, states[2]), SYNC_E_INVALID_OPERATION);
+    EXPECT_EQ(p.enlisted(), 2u);
+    EXPECT_EQ(p.EndSession(states[2]), SYNC_E_INVALID_OPERATION);
+    EXPECT_EQ(p.EndSession(nullptr), E_POINTER);
+    EXPECT_EQ(p.EndSession(states[0]), S_OK);
+    states[1]->cancel();
+    EXPECT_EQ(p.EndCanceledSessions().count, 1u);
+    EXPECT_EQ(p.BeginSession(sync_provider_role::source, states[2]), S_OK);
+    EXPECT_EQ(p.Shutdown(), S_OK);
+    EXPECT_EQ(p.EndSession(states[2]), E_ABORT);
+  }
+  states.expect_balanced();
+}
+
+TEST(Provider, DestroyingAProviderEndsItsSessions) {
+  state_pool states(2);
+  {
+    counting_provider p;
+    p.BeginSession(sync_provider_role::source, states[0]);
+    p.BeginSession(sync_provider_role::destination, states[1]);
+  }
+  states.expect_balanced();
+}
+
+}  // namespace

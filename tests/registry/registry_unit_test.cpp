@@ -1,0 +1,301 @@
+// Every rule of the session contract, one call at a time, with audited states: each test ends
+// by checking that every reference the registry took was released exactly once.
+
+#include <gtest/gtest.h>
+
+#include <cstddef>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <vector>
+
+#include "audited_state.hpp"
+#include "enlist/registry.hpp"
+#include "support/counting_resource.hpp"
+#include "support/recording_resource.hpp"
+
+namespace {
+
+using namespace enlist;
+using enlist::registry_test::state_pool;
+using role = sync_provider_role;
+
+TEST(Registry, BeginTakesOneReferenceAndEndReleasesIt) {
+  state_pool states(1);
+  registry sessions;
+  ASSERT_EQ(sessions.begin(role::source, states[0]), S_OK);
+  EXPECT_EQ(states[0]->refs(), 2u);
+  EXPECT_TRUE(sessions.is_enlisted(states[0]));
+  EXPECT_EQ(sessions.size(), 1u);
+  ASSERT_EQ(sessions.end(states[0]), S_OK);
+  EXPECT_EQ(states[0]->refs(), 1u);
+  EXPECT_FALSE(sessions.is_enlisted(states[0]));
+  states.expect_balanced();
+}
+
+TEST(Registry, EndWithoutBeginIsAnInvalidOperationAndTouchesNoReference) {
+  state_pool states(1);
+  registry sessions;
+  EXPECT_EQ(sessions.end(states[0]), SYNC_E_INVALID_OPERATION);
+  EXPECT_EQ(states.audit().add_refs.load() + states.audit().releases.load(), 0u);
+  states.expect_balanced();
+}
+
+TEST(Registry, SecondEndIsAnInvalidOperation) {
+  state_pool states(1);
+  registry sessions;
+  ASSERT_EQ(sessions.begin(role::destination, states[0]), S_OK);
+  ASSERT_EQ(sessions.end(states[0]), S_OK);
+  EXPECT_EQ(sessions.end(states[0]), SYNC_E_INVALIDOPERATION);
+  states.expect_balanced();
+}
+
+TEST(Registry, EndMissWritesNoByteOfTheRegistryOrItsMap) {
+  enlist::test::recording_resource resource;
+  state_pool states(2);
+  registry sessions({.expected_sessions = 16, .resource = &resource});
+  ASSERT_EQ(sessions.begin(role::source, states[0]), S_OK);
+  const auto blocks_before = resource.snapshot();
+  std::vector<std::byte> object_before(sizeof(sessions));
+  std::memcpy(object_before.data(), static_cast<const void*>(&sessions), sizeof(sessions));
+  for (int i = 0; i < 100; ++i)
+    ASSERT_EQ(sessions.end(states[1]), SYNC_E_INVALID_OPERATION);
+  EXPECT_EQ(resource.snapshot(), blocks_before);
+  EXPECT_EQ(
+      std::memcmp(object_before.data(), static_cast<const void*>(&sessions), sizeof(sessions)), 0);
+  ASSERT_EQ(sessions.end(states[0]), S_OK);
+  states.expect_balanced();
+}
+
+TEST(Registry, NullStateIsAPointerError) {
+  registry sessions;
+  EXPECT_EQ(sessions.begin(role::source, nullptr), E_POINTER);
+  EXPECT_EQ(sessions.end(nullptr), E_POINTER);
+  EXPECT_FALSE(sessions.is_enlisted(nullptr));
+  EXPECT_EQ(sessions.role_of(nullptr), std::nullopt);
+}
+
+TEST(Registry, RoleOtherThanSourceOrDestinationIsAnInvalidArgument) {
+  state_pool states(1);
+  registry sessions;
+  EXPECT_EQ(sessions.begin(static_cast<role>(2), states[0]), E_INVALIDARG);
+  EXPECT_EQ(sessions.begin(static_cast<role>(-1), states[0]), E_INVALIDARG);
+  EXPECT_FALSE(sessions.is_enlisted(states[0]));
+  states.expect_balanced();
+}
+
+TEST(Registry, BeginOfAnEnlistedStateIsRefusedAndTakesNoReference) {
+  state_pool states(1);
+  registry sessions;
+  ASSERT_EQ(sessions.begin(role::source, states[0]), S_OK);
+  const auto add_refs = states.audit().add_refs.load();
+  EXPECT_EQ(sessions.begin(role::destination, states[0]), SYNC_E_INVALID_OPERATION);
+  EXPECT_EQ(states.audit().add_refs.load(), add_refs);
+  EXPECT_EQ(sessions.role_of(states[0]), role::source);
+  ASSERT_EQ(sessions.end(states[0]), S_OK);
+  states.expect_balanced();
+}
+
+TEST(Registry, RoleOfReportsTheRoleOfEachSession) {
+  state_pool states(2);
+  registry sessions;
+  ASSERT_EQ(sessions.begin(role::source, states[0]), S_OK);
+  ASSERT_EQ(sessions.begin(role::destination, states[1]), S_OK);
+  EXPECT_EQ(sessions.role_of(states[0]), role::source);
+  EXPECT_EQ(sessions.role_of(states[1]), role::destination);
+  sessions.end_all();
+  EXPECT_EQ(sessions.role_of(states[0]), std::nullopt);
+  states.expect_balanced();
+}
+
+TEST(Registry, CapacityOneIsTheOneSessionPerProviderRule) {
+  state_pool states(2);
+  registry sessions({.capacity = 1});
+  EXPECT_EQ(sessions.capacity(), 1u);
+  ASSERT_EQ(sessions.begin(role::source, states[0]), S_OK);
+  EXPECT_EQ(sessions.begin(role::source, states[1]), SYNC_E_INVALID_OPERATION);
+  EXPECT_EQ(states[1]->refs(), 1u);
+  ASSERT_EQ(sessions.end(states[0]), S_OK);
+  EXPECT_EQ(sessions.begin(role::source, states[1]), S_OK);
+  ASSERT_EQ(sessions.end(states[1]), S_OK);
+  states.expect_balanced();
+}
+
+TEST(Registry, RefusedBeginsDoNotUseUpCapacity) {
+  state_pool states(3);
+  registry sessions({.capacity = 2});
+  ASSERT_EQ(sessions.begin(role::source, states[0]), S_OK);
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(sessions.begin(role::source, states[0]), SYNC_E_INVALID_OPERATION);
+    ASSERT_EQ(sessions.begin(static_cast<role>(7), states[1]), E_INVALIDARG);
+  }
+  EXPECT_EQ(sessions.begin(role::source, states[1]), S_OK);
+  EXPECT_EQ(sessions.begin(role::source, states[2]), SYNC_E_INVALID_OPERATION);
+  sessions.end_all();
+  states.expect_balanced();
+}
+
+TEST(Registry, BeginThatCannotGrowTheMapIsOutOfMemoryAndLosesNothing) {
+  enlist::test::counting_resource resource;
+  state_pool states(1000);
+  registry sessions({.resource = &resource});
+  resource.fail_allocations(true);
+  std::size_t begun = 0;
+  hresult last = S_OK;
+  for (std::size_t i = 0; i < states.size() && last == S_OK; ++i) {
+    last = sessions.begin(role::source, states[i]);
+    if (last == S_OK) ++begun;
+  }
+  EXPECT_EQ(last, E_OUTOFMEMORY);
+  EXPECT_EQ(states[begun]->refs(), 1u) << "the refused begin must drop its reference";
+  for (std::size_t i = 0; i < begun; ++i)
+    EXPECT_TRUE(sessions.is_enlisted(states[i]));
+  resource.fail_allocations(false);
+  EXPECT_EQ(sessions.begin(role::source, states[begun]), S_OK);
+  EXPECT_EQ(sessions.end_all().count, begun + 1);
+  states.expect_balanced();
+}
+
+TEST(Registry, ForEachVisitsEverySessionWithItsRole) {
+  state_pool states(100);
+  registry sessions;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    ASSERT_EQ(sessions.begin(i % 2 == 0 ? role::source : role::destination, states[i]), S_OK);
+  }
+  std::map<const session_state*, role> seen;
+  const sweep_result r = sessions.for_each([&](session_state* s, role rl) {
+    static_cast<enlist::registry_test::audited_state*>(s)->touch();
+    EXPECT_TRUE(seen.emplace(s, rl).second) << "visited twice";
+  });
+  EXPECT_EQ(r.status, S_OK);
+  EXPECT_EQ(r.count, states.size());
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    EXPECT_EQ(seen.at(states[i]), i % 2 == 0 ? role::source : role::destination);
+  }
+  sessions.end_all();
+  states.expect_balanced();
+}
+
+TEST(Registry, ACallbackMayEndTheSessionItWasHandedAndTheStateStaysAliveUntilItReturns) {
+  enlist::registry_test::reference_audit audit;
+  // The registry holds the only reference: the end inside the callback is the last owner.
+  auto* state = new enlist::registry_test::audited_state(audit);
+  registry sessions;
+  ASSERT_EQ(sessions.begin(role::source, state), S_OK);
+  state->Release();  // now only the registry's reference keeps it
+  ASSERT_FALSE(state->dead());
+  sessions.for_each([&](session_state* s, role) {
+    EXPECT_EQ(sessions.end(s), S_OK);
+    EXPECT_FALSE(static_cast<enlist::registry_test::audited_state*>(s)->dead())
+        << "released while the callback still runs";
+  });
+  EXPECT_TRUE(state->dead()) << "the handed-over release must happen when the callback returns";
+  EXPECT_EQ(audit.violations.load(), 0u);
+  EXPECT_EQ(audit.add_refs.load() + 1, audit.releases.load());
+  delete state;
+}
+
+TEST(Registry, EndIfEndsExactlyTheMatchingSessions) {
+  state_pool states(50);
+  registry sessions;
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    ASSERT_EQ(sessions.begin(role::source, states[i]), S_OK);
+    if (i % 5 == 0) states[i]->cancel();
+  }
+  const sweep_result r = sessions.end_canceled();
+  EXPECT_EQ(r.status, S_OK);
+  EXPECT_EQ(r.count, 10u);
+  for (std::size_t i = 0; i < states.size(); ++i) {
+    EXPECT_EQ(sessions.is_enlisted(states[i]), i % 5 != 0);
+  }
+  EXPECT_EQ(sessions.end_if([](const session_state*) { return true; }).count, 40u);
+  EXPECT_EQ(sessions.size(), 0u);
+  states.expect_balanced();
+}
+
+TEST(Registry, AThrowingCallbackStopsTheSweepAndLosesNoReference) {
+  state_pool states(10);
+  registry sessions;
+  for (std::size_t i = 0; i < states.size(); ++i)
+    sessions.begin(role::source, states[i]);
+  EXPECT_THROW(sessions.for_each([&](session_state* s, role) {
+    sessions.end(s);  // the release is handed to the sweep, which must still perform it
+    throw std::runtime_error("callback failed");
+  }),
+               std::runtime_error);
+  EXPECT_EQ(sessions.size(), 9u);
+  EXPECT_EQ(states.registry_references(), 9u);
+  EXPECT_EQ(sessions.end_all().count, 9u);
+  states.expect_balanced();
+}
+
+TEST(Registry, EndAllEndsEverySession) {
+  state_pool states(300);
+  registry sessions;
+  for (std::size_t i = 0; i < states.size(); ++i)
+    sessions.begin(role::source, states[i]);
+  const sweep_result r = sessions.end_all();
+  EXPECT_EQ(r.status, S_OK);
+  EXPECT_EQ(r.count, states.size());
+  EXPECT_EQ(sessions.size(), 0u);
+  states.expect_balanced();
+}
+
+TEST(Registry, AfterShutdownEveryCallIsAborted) {
+  state_pool states(3);
+  registry sessions;
+  sessions.begin(role::source, states[0]);
+  sessions.begin(role::destination, states[1]);
+  ASSERT_EQ(sessions.shutdown(), S_OK);
+  EXPECT_TRUE(sessions.is_shut_down());
+  EXPECT_EQ(sessions.size(), 0u);
+  states.expect_balanced();
+  EXPECT_EQ(sessions.begin(role::source, states[2]), E_ABORT);
+  EXPECT_EQ(sessions.end(states[0]), E_ABORT);
+  EXPECT_EQ(sessions.end(nullptr), E_ABORT);
+  EXPECT_EQ(sessions.end_all().status, E_ABORT);
+  EXPECT_EQ(sessions.end_canceled().status, E_ABORT);
+  EXPECT_EQ(sessions.for_each([](session_state*, role) {}).status, E_ABORT);
+  EXPECT_EQ(sessions.shutdown(), E_ABORT);
+  states.expect_balanced();
+}
+
+TEST(Registry, DestructorEndsEverySession) {
+  state_pool states(20);
+  {
+    registry sessions;
+    for (std::size_t i = 0; i < states.size(); ++i)
+      sessions.begin(role::source, states[i]);
+  }
+  states.expect_balanced();
+}
+
+// A provider's own state type, adapted without inheriting from enlist::session_state.
+struct sync_job {
+  int refs = 1;
+  bool stop = false;
+};
+struct sync_job_policy {
+  using state_type = sync_job;
+  static void add_ref(sync_job* j) noexcept { ++j->refs; }
+  static void release(sync_job* j) noexcept { --j->refs; }
+  static bool is_canceled(const sync_job* j) noexcept { return j->stop; }
+};
+
+TEST(Registry, ServesAProviderTypeThroughItsPolicy) {
+  std::vector<sync_job> jobs(4);
+  basic_registry<sync_job_policy> sessions;
+  for (auto& j : jobs)
+    ASSERT_EQ(sessions.begin(role::destination, &j), S_OK);
+  EXPECT_EQ(jobs[0].refs, 2);
+  jobs[1].stop = true;
+  EXPECT_EQ(sessions.end_canceled().count, 1u);
+  EXPECT_EQ(jobs[1].refs, 1);
+  EXPECT_EQ(sessions.end(&jobs[0]), S_OK);
+  EXPECT_EQ(sessions.end(&jobs[0]), SYNC_E_INVALID_OPERATION);
+  EXPECT_EQ(sessions.end_all().count, 2u);
+  for (const auto& j : jobs)
+    EXPECT_EQ(j.refs, 1);
+}
+
+}  // namespace
