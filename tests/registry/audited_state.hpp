@@ -56,8 +56,13 @@ class audited_state final : public session_state {
     return canceled_.load(std::memory_order_acquire);
   }
 
-  // What a sweep callback does with the state it is handed: fails the audit if it is dead.
-  void touch() const noexcept { check_alive(); }
+  // What a sweep callback does with the state it is handed: fails the audit if it is dead, or
+  // if the registry's reference is gone although the callback still runs (the test holds one
+  // reference of its own, so a registry-held state counts at least two).
+  void touch() const noexcept {
+    check_alive();
+    if (refs() < 2) audit_.violations.fetch_add(1, std::memory_order_relaxed);
+  }
 
   void cancel() noexcept { canceled_.store(true, std::memory_order_release); }
   std::uint32_t refs() const noexcept { return refs_.load(std::memory_order_acquire); }
