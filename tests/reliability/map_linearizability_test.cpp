@@ -137,8 +137,13 @@ history_stats run_histories(std::size_t rounds, std::uint64_t seed) {
             own ? address(1000 + t * 1000 + next_private++) : address(1 + random() % hot_keys);
         const auto op = own ? map_op::insert : static_cast<map_op>(random() % 3);
         const std::uint64_t value = (std::uint64_t{t} << 32) | i;  // unique per insert
-        if (random() % 4 == 0) std::this_thread::yield();
+        // Yielding inside the interval, after the invocation stamp or before the response stamp,
+        // lets other threads run while this call is pending, as a preemption would: on a loaded
+        // machine the threads would otherwise run their few calls one after another.
+        const bool yield_first = random() % 8 == 0;
+        const bool yield_last = random() % 8 == 0;
         const std::uint64_t invoked = clock.now();
+        if (yield_first) std::this_thread::yield();
         map_result out{};
         switch (op) {
           case map_op::insert:
@@ -151,6 +156,7 @@ history_stats run_histories(std::size_t rounds, std::uint64_t seed) {
             out = subject.find(key);
             break;
         }
+        if (yield_last) std::this_thread::yield();
         const std::uint64_t responded = clock.now();
         log.push_back({key, {op, value}, out, invoked, responded});
       }
