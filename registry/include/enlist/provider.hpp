@@ -6,7 +6,7 @@
 //
 //     class file_provider : public enlist::provider {
 //      public:
-//       file_provider() : provider({.capacity = 64}) {}
+//       file_provider() : enlist::provider({.capacity = 64}) {}
 //       // GetSyncBatchParameters, GetChangeBatch... use sessions().role_of(state) etc.
 //     };
 //     file_provider p;
