@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-30}"
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(map_fuzz)
+[ ${#harnesses[@]} -gt 0 ] || harnesses=(map_fuzz registry_fuzz)
 
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j2 --target "${harnesses[@]}"
