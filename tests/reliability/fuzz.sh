@@ -16,6 +16,7 @@ shift || true
 harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(map_fuzz registry_fuzz)
 
+scripts/install-deps.sh
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j2 --target "${harnesses[@]}"
 for h in "${harnesses[@]}"; do
