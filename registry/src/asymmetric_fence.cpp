@@ -27,9 +27,9 @@ extern const bool membarrier_available = register_membarrier();
 void heavy_fence() noexcept {
   // The process-wide barrier also orders this thread; the local fence covers the fallback and
   // keeps the compiler from moving this thread's accesses across the call.
-  detail::full_fence();
+  seq_cst_fence();
   if (detail::membarrier_available) membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
-  detail::full_fence();
+  seq_cst_fence();
 }
 
 }  // namespace enlist::reclaim

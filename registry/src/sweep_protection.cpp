@@ -29,7 +29,7 @@ sweep_protection::~sweep_protection() {
 }
 
 bool sweep_protection::hand_off(std::uintptr_t key) noexcept {
-  reclaim::detail::full_fence();                                            // (P6)
+  reclaim::seq_cst_fence();                                                 // (P6)
   for (record* r = records_.load(std::memory_order_acquire); r != nullptr;  // (P13)
        r = r->next) {
     std::uintptr_t expected = key;
@@ -77,7 +77,7 @@ sweep_protection::sweep::~sweep() {
 
 void sweep_protection::sweep::protect(std::uintptr_t key) noexcept {
   record_->slot.store(key, std::memory_order_release);  // (P4)
-  reclaim::detail::full_fence();                        // (P5)
+  reclaim::seq_cst_fence();                             // (P5)
 }
 
 bool sweep_protection::sweep::unprotect() noexcept {

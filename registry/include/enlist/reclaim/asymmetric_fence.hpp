@@ -20,25 +20,25 @@ namespace enlist::reclaim {
 namespace detail {
 // True once membarrier registration succeeded; written once during static initialisation.
 extern const bool membarrier_available;
+}  // namespace detail
 
-inline void full_fence() noexcept {
+// A full (seq_cst) fence that ThreadSanitizer accepts. TSan does not model standalone fences
+// (GCC refuses them under -fsanitize=thread); there, a locked RMW on a thread-private word is a
+// full fence on x86 and adds no happens-before edge between threads that could hide a real race.
+inline void seq_cst_fence() noexcept {
 #if defined(__SANITIZE_THREAD__)
-  // ThreadSanitizer does not model standalone fences (GCC refuses them under -fsanitize=thread).
-  // A locked RMW on a thread-private word is a full fence on x86 and adds no happens-before edge
-  // between threads that could hide a real race from the sanitizer.
   thread_local std::atomic<int> word{0};
   word.exchange(0, std::memory_order_seq_cst);
 #else
   std::atomic_thread_fence(std::memory_order_seq_cst);
 #endif
 }
-}  // namespace detail
 
 inline void light_fence() noexcept {
   if (detail::membarrier_available) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
-    detail::full_fence();
+    seq_cst_fence();
   }
 }
 
