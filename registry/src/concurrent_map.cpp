@@ -170,10 +170,7 @@ void concurrent_map::housekeeping(table& t, std::uint32_t operations) noexcept {
   // Reclaiming costs a scan of every thread's record (and, when something is freeable, a
   // process-wide barrier), so a thread tries it once in 64 housekeeping passes; each migration
   // tries it too.
-  if (retired_.pending() && ((operations >> 8) & 63) == 0) {
-    retired_.reclaim(reclaim::epoch_domain::global(),
-                     [this](reclaim::retired_node* n) { free_retired(n); });
-  }
+  if (retired_.pending() && ((operations >> 8) & 63) == 0) reclaim();
   const std::int64_t live = t.live_estimate();
   // Shrink once the table is four times the size the live keys call for.
   if (t.capacity > floor_capacity_ && 4 * capacity_for(live) <= t.capacity) {
@@ -250,7 +247,12 @@ void concurrent_map::retire(table* t) noexcept {
   reclaim::epoch_domain& domain = reclaim::epoch_domain::global();
   retired_bytes_.fetch_add(t->bytes, std::memory_order_relaxed);
   retired_.retire(domain, t);
-  retired_.reclaim(domain, [this](reclaim::retired_node* n) { free_retired(n); });
+  reclaim();
+}
+
+void concurrent_map::reclaim() noexcept {
+  retired_.reclaim(reclaim::epoch_domain::global(),
+                   [this](reclaim::retired_node* n) { free_retired(n); });
 }
 
 std::size_t concurrent_map::size() const noexcept {

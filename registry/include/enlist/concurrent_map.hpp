@@ -95,7 +95,8 @@
 //   address is a new entry (in the same cell until the next migration).
 //   When is retired memory freed? When no thread is inside an operation that began before the
 //   table was retired; the map's own inserts and erases periodically reclaim, and the destructor
-//   frees everything. Users call nothing.
+//   frees everything. Users need call nothing (reclaim() frees what it can at once). One freed
+//   table is kept as a spare for the next migration to the same size.
 //   May the map be destroyed while operations run? No: destruction requires quiescence.
 
 #include <atomic>
@@ -174,6 +175,10 @@ class concurrent_map {
 
   std::size_t size() const noexcept;
   map_stats stats() const noexcept;
+
+  // Frees the retired tables that no running operation can still reach. The map reclaims on its
+  // own as it works; this is for getting memory back at once, e.g. after a burst has passed.
+  void reclaim() noexcept;
 
  private:
   struct probe_result {
