@@ -21,8 +21,10 @@
 //     };
 //     struct sync_job_policy {
 //       using state_type = sync_job;
-//       static void add_ref(sync_job* j) noexcept { j->refs.fetch_add(1,
-//       std::memory_order_relaxed); } static void release(sync_job* j) noexcept {
+//       static void add_ref(sync_job* j) noexcept {
+//         j->refs.fetch_add(1, std::memory_order_relaxed);
+//       }
+//       static void release(sync_job* j) noexcept {
 //         if (j->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete j;
 //       }
 //       static bool is_canceled(const sync_job* j) noexcept { return j->stop.load(); }
