@@ -90,9 +90,9 @@ int main(int argc, char** argv) {
 
   // Backends in report order; enlist first, the limit proxy last.
   const eb::add_backend_fn backends[] = {
-      eb::add_enlist,
-      eb::add_tbb_hash_map,
-      eb::add_limit,
+      eb::add_enlist,      eb::add_tbb_hash_map, eb::add_tbb_unordered_map, eb::add_cuckoo,
+      eb::add_cds_michael, eb::add_cds_feldman,  eb::add_urcu_lfht,         eb::add_mutex_map,
+      eb::add_sharded_map, eb::add_limit,
   };
   std::vector<eb::bench_spec> specs;
   int rank = 0;

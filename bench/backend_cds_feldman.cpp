@@ -1,0 +1,10 @@
+#include "backends.hpp"
+#include "backends/cds_feldman.hpp"
+
+namespace enlist::bench {
+
+void add_cds_feldman(std::vector<bench_spec>& out, const profile& p, int rank) {
+  add_peer<cds_feldman>(out, p, rank);
+}
+
+}  // namespace enlist::bench

@@ -1,0 +1,10 @@
+#include "backends.hpp"
+#include "backends/cds_michael.hpp"
+
+namespace enlist::bench {
+
+void add_cds_michael(std::vector<bench_spec>& out, const profile& p, int rank) {
+  add_peer<cds_michael>(out, p, rank);
+}
+
+}  // namespace enlist::bench
