@@ -132,7 +132,13 @@ class worker {
   }
 
   void step(std::uint64_t n) {
-    const std::size_t base = n / 4096 % states_per_thread;  // the window slides
+    // The window slides by one state every 4096 calls; the state it leaves is ended, so the
+    // population stays stable while the addresses in use keep changing.
+    const std::size_t base = n / 4096 % states_per_thread;
+    if (n % 4096 == 0) {
+      const std::size_t left = (base + states_per_thread - 1) % states_per_thread;
+      if (model_[left]) end(left);
+    }
     const std::size_t i = (base + random_() % window) % states_per_thread;
     const unsigned r = static_cast<unsigned>(random_() % 1000);
     if (r < 400) {
