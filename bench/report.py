@@ -1,0 +1,397 @@
+#!/usr/bin/python3
+"""Writes REPORT.md and plots from a results folder's benchmarks.json (Google Benchmark JSON).
+
+    bench/report.py results/<platform>              REPORT.md + *.png in that folder
+    bench/report.py --compare results/A results/B   Markdown table of ratios B/A on stdout
+
+Numbers are medians over repetitions where there are repetitions (the `median` aggregate),
+the single run otherwise. Names are <workload>/<backend>/<live>[/<variant>]/real_time/threads:N.
+"""
+import json
+import os
+import re
+import sys
+from collections import defaultdict
+
+BACKENDS = ["enlist", "tbb_hash_map", "tbb_unordered_map", "cuckoo", "cds_michael",
+            "cds_feldman", "urcu_lfht", "mutex_map", "sharded_map", "limit"]
+PEERS = [b for b in BACKENDS if b not in ("enlist", "limit")]
+LOCK_BASED = ["tbb_hash_map", "cuckoo", "mutex_map", "sharded_map"]
+NAME = re.compile(r"^(?P<workload>[a-z_]+)/(?P<backend>[a-z_]+)/(?P<live>\d+)"
+                  r"(?:/(?P<variant>(?!real_time)[a-z_]+))?(?:/iterations:\d+)?(?:/repeats:\d+)?"
+                  r"(?:/real_time)?(?:/threads:(?P<threads>\d+))?$")
+
+WORKLOAD_TEXT = {
+    "begin_end": "begin(role, s) then end(s) of a state of the thread's own while N sessions are "
+                 "live; one item = one begin + end pair.",
+    "end_hit": "is_enlisted(s) of a live session: the lookup half of a successful end.",
+    "end_miss": "end(s) of a state never begun: the SYNC_E_INVALID_OPERATION error path.",
+    "release": "begin + end on 16 states that two providers (two registries, threads 2k and "
+               "2k+1) begin and end at once: the reference release with the state shared by "
+               "another holder.",
+    "provider_mix": "blocks of 16 calls: begin, 13 lookups of live sessions, one end miss, end; "
+                    "one item = one call.",
+    "map_begin_end": "bare maps (issue 2): insert then erase of a key of the thread's own.",
+    "map_end_hit": "bare maps: find of a live key.",
+    "map_end_miss": "bare maps: find of a key never inserted.",
+}
+
+
+def load(folder):
+    with open(os.path.join(folder, "benchmarks.json")) as f:
+        data = json.load(f)
+    rows = {}
+    has_median = set()
+    for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median":
+            has_median.add(b["run_name"])
+    for b in data["benchmarks"]:
+        run = b.get("run_name", b["name"])
+        if run in has_median:
+            if not (b.get("run_type") == "aggregate" and b.get("aggregate_name") == "median"):
+                continue
+        elif b.get("run_type") == "aggregate":
+            continue
+        m = NAME.match(run)
+        if not m:
+            continue
+        key = (m["workload"], m["backend"], int(m["live"]), m["variant"] or "",
+               int(m["threads"] or 1))
+        rows[key] = b
+    return data.get("context", {}), rows
+
+
+def fmt_rate(x):
+    if x is None:
+        return "-"
+    for unit, div in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if x >= div:
+            return f"{x / div:.3g}{unit}"
+    return f"{x:.3g}"
+
+
+def fmt_ratio(r):
+    return "-" if r is None else f"{r:.2f}x"
+
+
+def rate(rows, key):
+    b = rows.get(key)
+    return None if b is None else b.get("items_per_second")
+
+
+def counter(rows, key, name):
+    b = rows.get(key)
+    return None if b is None else b.get(name)
+
+
+def series_keys(rows, workload):
+    """(live, variant, threads) combinations present for a workload, sorted."""
+    return sorted({(k[2], k[3], k[4]) for k in rows if k[0] == workload})
+
+
+def best_peer(rows, workload, live, variant, threads, peers=PEERS):
+    best = None
+    for p in peers:
+        r = rate(rows, (workload, p, live, variant, threads))
+        if r is not None and (best is None or r > best[1]):
+            best = (p, r)
+    return best
+
+
+def throughput_table(rows, workload):
+    backends = [b for b in BACKENDS if any(k[0] == workload and k[1] == b for k in rows)]
+    out = ["| live | access | threads | " + " | ".join(backends) +
+           " | best peer | enlist / best peer |",
+           "|---:|---|---:|" + "---:|" * len(backends) + "---|---:|"]
+    for live, variant, threads in series_keys(rows, workload):
+        e = rate(rows, (workload, "enlist", live, variant, threads))
+        cells = []
+        for b in backends:
+            r = rate(rows, (workload, b, live, variant, threads))
+            if b == "enlist" or r is None or e is None:
+                cells.append(fmt_rate(r))
+            else:
+                cells.append(f"{fmt_rate(r)} ({e / r:.2f}x)")
+        bp = best_peer(rows, workload, live, variant, threads)
+        out.append(f"| {live:,} | {variant or '-'} | {threads} | " + " | ".join(cells) +
+                   f" | {bp[0] if bp else '-'} | "
+                   f"{fmt_ratio(e / bp[1]) if bp and e else '-'} |")
+    return "\n".join(out)
+
+
+def latency_table(rows):
+    out = ["| mix | threads | backend | p50 ns | p99 ns | p99.9 ns | items/s |",
+           "|---|---:|---|---:|---:|---:|---:|"]
+    for live, variant, threads in series_keys(rows, "latency"):
+        for b in BACKENDS:
+            k = ("latency", b, live, variant, threads)
+            if k not in rows:
+                continue
+            c = rows[k]
+            out.append(f"| {variant} | {threads} | {b} | {c.get('p50_ns', 0):.0f} | "
+                       f"{c.get('p99_ns', 0):.0f} | {c.get('p999_ns', 0):.0f} | "
+                       f"{fmt_rate(c.get('items_per_second'))} |")
+    return "\n".join(out)
+
+
+def memory_table(rows):
+    sizes = sorted({k[2] for k in rows if k[0] == "memory"})
+    out = ["| backend | " + " | ".join(f"{n:,} live" for n in sizes) + " |",
+           "|---|" + "---:|" * len(sizes)]
+    for b in BACKENDS:
+        cells = []
+        for n in sizes:
+            v = counter(rows, ("memory", b, n, "", 1), "bytes_per_session")
+            cells.append("-" if v is None else f"{v:.1f}")
+        if any(c != "-" for c in cells):
+            out.append(f"| {b} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def check(ok):
+    return "met" if ok else "**MISSED**"
+
+
+def targets(rows, base=10000):
+    lines = []
+    # Registry level.
+    lines.append("| target | measured | verdict |")
+    lines.append("|---|---|---|")
+    for w, variant in (("begin_end", ""), ("end_hit", "uniform"), ("end_miss", "")):
+        for t in (1, 2, 64):
+            e = rate(rows, (w, "enlist", base, variant, t))
+            bp = best_peer(rows, w, base, variant, t)
+            if e is None or bp is None:
+                continue
+            r = e / bp[1]
+            lines.append(f"| {w} at {t} thread(s), {base:,} live: enlist >= 2x best peer | "
+                         f"{r:.2f}x ({bp[0]}) | {check(r >= 2)} |")
+    for w, variant in (("end_hit", "uniform"), ("end_miss", "")):
+        for t in sorted({k[4] for k in rows if k[0] == w and k[2] == base and k[3] == variant}):
+            e = rate(rows, (w, "enlist", base, variant, t))
+            lim = rate(rows, (w, "limit", base, variant, t))
+            if e is None or lim is None:
+                continue
+            r = lim / e
+            lines.append(f"| {w} at {t} thread(s): limit / enlist <= 3 | {r:.2f} | "
+                         f"{check(r <= 3)} |")
+    for w, variant in (("begin_end", ""), ("end_hit", "uniform"), ("end_miss", ""),
+                       ("map_begin_end", ""), ("map_end_hit", "uniform"), ("map_end_miss", "")):
+        e2 = rate(rows, (w, "enlist", base, variant, 2))
+        e64 = rate(rows, (w, "enlist", base, variant, 64))
+        if e2 and e64:
+            r = e64 / e2
+            lines.append(f"| {w}: enlist 64 threads >= 70% of 2 threads | {r:.0%} | "
+                         f"{check(r >= 0.7)} |")
+    for live, variant, t in series_keys(rows, "latency"):
+        if t != 64:
+            continue
+        e = counter(rows, ("latency", "enlist", live, variant, t), "p999_ns")
+        worst = []
+        for p in LOCK_BASED:
+            v = counter(rows, ("latency", p, live, variant, t), "p999_ns")
+            if v is not None:
+                worst.append((v, p))
+        if e is None or not worst:
+            continue
+        lowest = min(worst)
+        lines.append(f"| latency {variant}, 64 threads: enlist p99.9 below every lock-based peer "
+                     f"| {e:.0f} ns vs {lowest[0]:.0f} ns ({lowest[1]}, the lowest) | "
+                     f"{check(e < lowest[0])} |")
+    mem = counter(rows, ("memory", "enlist", 1000000, "", 1), "bytes_per_session")
+    if mem is not None:
+        lines.append(f"| memory at 1,000,000 live: <= 32 bytes per session | {mem:.1f} B | "
+                     f"{check(mem <= 32)} |")
+    # Issue 2, map level.
+    for w, variant, want in (("map_begin_end", "", 3), ("map_end_hit", "uniform", 4),
+                             ("map_end_miss", "", 4)):
+        for t in (1, 2, 64):
+            e = rate(rows, (w, "enlist", base, variant, t))
+            tbb = rate(rows, (w, "tbb_hash_map", base, variant, t))
+            if e and tbb:
+                r = e / tbb
+                lines.append(f"| issue 2: {w} at {t} thread(s): enlist >= {want}x tbb_hash_map | "
+                             f"{r:.2f}x | {check(r >= want)} |")
+    return "\n".join(lines)
+
+
+def plots(folder, rows, base=10000):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    made = []
+    colors = dict(zip(BACKENDS, plt.cm.tab10.colors))
+    workloads = [("begin_end", ""), ("end_hit", "uniform"), ("end_miss", ""), ("release", ""),
+                 ("provider_mix", "uniform"), ("provider_mix", "zipf"), ("end_hit", "zipf")]
+    fig, axes = plt.subplots(2, 4, figsize=(20, 9))
+    for ax, (w, variant) in zip(axes.flat, workloads):
+        for b in BACKENDS:
+            pts = sorted((k[4], rate(rows, k)) for k in rows
+                         if k[0] == w and k[1] == b and k[2] == base and k[3] == variant)
+            if pts:
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=b,
+                        color=colors[b], linestyle="--" if b == "limit" else "-")
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(f"{w} {variant} ({base:,} live)")
+        ax.set_xlabel("threads")
+        ax.set_ylabel("items/s")
+    axes.flat[-1].axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    axes.flat[-1].legend(handles, labels, loc="center")
+    fig.tight_layout()
+    fig.savefig(os.path.join(folder, "throughput_vs_threads.png"), dpi=80)
+    plt.close(fig)
+    made.append("throughput_vs_threads.png")
+
+    sweep_threads = sorted({k[4] for k in rows if k[0] == "begin_end" and k[2] != base})
+    if sweep_threads:
+        t = sweep_threads[0]
+        fig, axes = plt.subplots(1, 3, figsize=(18, 5))
+        for ax, (w, variant) in zip(axes, (("begin_end", ""), ("end_hit", "uniform"),
+                                           ("end_miss", ""))):
+            for b in BACKENDS:
+                pts = sorted((k[2], rate(rows, k)) for k in rows
+                             if k[0] == w and k[1] == b and k[3] == variant and k[4] == t)
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=b,
+                            color=colors[b], linestyle="--" if b == "limit" else "-")
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title(f"{w} ({t} threads)")
+            ax.set_xlabel("live sessions")
+            ax.set_ylabel("items/s")
+        axes[0].legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(os.path.join(folder, "throughput_vs_live.png"), dpi=80)
+        plt.close(fig)
+        made.append("throughput_vs_live.png")
+
+    lat = [k for k in rows if k[0] == "latency" and k[4] == 64]
+    if lat:
+        variants = sorted({k[3] for k in lat})
+        fig, axes = plt.subplots(1, len(variants), figsize=(9 * len(variants), 5), squeeze=False)
+        for ax, v in zip(axes[0], variants):
+            present = [b for b in BACKENDS if ("latency", b, base, v, 64) in rows]
+            xs = range(len(present))
+            for i, (q, name) in enumerate((("p50_ns", "p50"), ("p99_ns", "p99"),
+                                           ("p999_ns", "p99.9"))):
+                ax.bar([x + (i - 1) * 0.27 for x in xs],
+                       [rows[("latency", b, base, v, 64)].get(q, 0) for b in present],
+                       width=0.27, label=name)
+            ax.set_xticks(list(xs))
+            ax.set_xticklabels(present, rotation=30, ha="right")
+            ax.set_yscale("log")
+            ax.set_ylabel("ns per call")
+            ax.set_title(f"latency per call, {v}, 64 threads, {base:,} live")
+            ax.legend()
+        fig.tight_layout()
+        fig.savefig(os.path.join(folder, "latency_64_threads.png"), dpi=80)
+        plt.close(fig)
+        made.append("latency_64_threads.png")
+    return made
+
+
+def report(folder):
+    context, rows = load(folder)
+    made = plots(folder, rows)
+    ctx = [f"- {k}: {context[k]}" for k in (
+        "platform", "cpu_model", "num_cpus", "mhz_per_cpu", "compiler", "cxx_flags", "build_type",
+        "packages", "enlist_profile", "enlist_commit", "date", "library_build_type")
+        if k in context]
+    caches = ", ".join(f"L{c['level']} {c['type']} {c['size'] // 1024} KiB x{c['num_sharing']}"
+                       for c in context.get("caches", []))
+    reps = "medians of the repetitions" if any(
+        b.get("aggregate_name") == "median" for b in rows.values()) else "single runs"
+    md = [f"# enlist benchmark report: {context.get('platform', os.path.basename(folder))}", "",
+          "Generated by `bench/report.py` from `benchmarks.json` in this folder "
+          f"({reps}). Every backend runs in the same process, the same run, through the same "
+          "session contract (begin takes one reference, end releases it, an unmatched end returns "
+          "SYNC_E_INVALID_OPERATION): enlist is `enlist::registry`, each peer is "
+          "`session_contract<its map>` (bench/backends/). Keys are session-state addresses "
+          "hashed with `enlist::address_hash` for all. Throughput is items/s over wall time "
+          "(`UseRealTime`), summed over threads; in the tables a peer's cell shows its items/s and "
+          "(in brackets) enlist's items/s divided by it: above 1x, enlist is faster.", "",
+          "## Machine and build", "", *ctx, f"- caches: {caches}", "",
+          "## Targets", "", targets(rows), ""]
+    md += ["## Backends and what they are", "",
+           "- **enlist**: `enlist::registry` (registry level) and `enlist::concurrent_map` (map "
+           "level): lock-free open addressing, epoch-reclaimed tables.",
+           "- **tbb_hash_map**: `tbb::concurrent_hash_map`, per-bucket reader-writer locks.",
+           "- **tbb_unordered_map**: `tbb::concurrent_unordered_map`. It has no concurrent-safe "
+           "erase, so erase is **emulated by a tombstone**: the value is an atomic word set to 0 "
+           "on erase and revived by insert; nodes are never freed, so its memory grows with every "
+           "distinct state ever begun. Its begin_end/release/mix numbers are those of that "
+           "emulation, not of a map that really removes.",
+           "- **cuckoo**: libcuckoo `cuckoohash_map`, striped spin locks, two buckets per key.",
+           "- **cds_michael**: libcds `MichaelHashMap` over `MichaelKVList`, hazard pointers; fixed "
+           "bucket array sized for the expected sessions (load factor 1), it does not grow.",
+           "- **cds_feldman**: libcds `FeldmanHashMap`, hazard pointers; a multi-level array of "
+           "hash bits (fmix64 is a bijection, so the perfect hash it needs).",
+           "- **urcu_lfht**: liburcu `cds_lfht` with the urcu-memb flavour, auto-resize; every "
+           "insert allocates a node, every erase frees it through call_rcu.",
+           "- **mutex_map**: `std::unordered_map` under one `std::mutex`.",
+           "- **sharded_map**: 64 `absl::flat_hash_map` shards, each under its own `std::mutex`.",
+           "- **limit**: a physical-limit proxy, not a map: a direct-mapped array of words (8 per "
+           "expected key), one CAS per insert and erase, one load per find, no probing. Keys "
+           "that collide fail (its `failures` counter counts them; the cost is the same).",
+           "", "All peers allocate through glibc malloc (TBB containers are given "
+           "`std::allocator`). Threads beyond the 2 cores are deliberate: preemption of a "
+           "lock holder is what users of lock-based maps hit.", ""]
+    md += ["## Throughput", ""]
+    for w in ("begin_end", "end_hit", "end_miss", "release", "provider_mix",
+              "map_begin_end", "map_end_hit", "map_end_miss"):
+        if any(k[0] == w for k in rows):
+            md += [f"### {w}", "", WORKLOAD_TEXT.get(w, ""), "", throughput_table(rows, w), ""]
+    md += ["## Latency per call", "",
+           "Each call timed with rdtsc (calibrated); the samples include the timer (a few ns) and "
+           "any preemption during the call.", "", latency_table(rows), ""]
+    md += ["## Memory per live session", "",
+           "Heap bytes in use (mallinfo2: uordblks + hblkhd) after constructing the backend for "
+           "N sessions and beginning them, minus before, divided by N. States are not counted "
+           "(they are the provider's).", "", memory_table(rows), ""]
+    failures = [(k, b["failures"]) for k, b in rows.items()
+                if b.get("failures") and k[1] != "limit"]
+    md += ["## Failures", ""]
+    if failures:
+        md += ["Operations whose result was not the expected one (a defect in a backend or "
+               "adapter):", ""] + [f"- {'/'.join(map(str, k))}: {v:.0f}" for k, v in failures]
+    else:
+        md += ["Every operation of every backend but `limit` returned the expected result."]
+    md += ["", "## Plots", ""] + [f"![{m}]({m})" for m in made] + [""]
+    with open(os.path.join(folder, "REPORT.md"), "w") as f:
+        f.write("\n".join(md))
+
+
+def compare(a, b):
+    ca, ra = load(a)
+    cb, rb = load(b)
+    print(f"# {cb.get('platform', b)} vs {ca.get('platform', a)}\n")
+    print("Ratio B/A of items/s (medians): above 1, B is faster.\n")
+    print("| benchmark | A items/s | B items/s | B/A |")
+    print("|---|---:|---:|---:|")
+    for k in sorted(set(ra) & set(rb)):
+        x, y = rate(ra, k), rate(rb, k)
+        if x and y:
+            name = "/".join(str(p) for p in k[:4] if p != "") + f"/threads:{k[4]}"
+            print(f"| {name} | {fmt_rate(x)} | {fmt_rate(y)} | {y / x:.2f} |")
+    print("\n## enlist vs best peer on each side\n")
+    print("| workload | threads | A: enlist / best peer | B: enlist / best peer |")
+    print("|---|---:|---:|---:|")
+    for w, v in (("begin_end", ""), ("end_hit", "uniform"), ("end_miss", "")):
+        for t in (1, 2, 16, 64):
+            cells = []
+            for rows in (ra, rb):
+                e = rate(rows, (w, "enlist", 10000, v, t))
+                bp = best_peer(rows, w, 10000, v, t)
+                cells.append(f"{e / bp[1]:.2f}x ({bp[0]})" if e and bp else "-")
+            print(f"| {w} | {t} | {cells[0]} | {cells[1]} |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        compare(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 2:
+        report(sys.argv[1])
+    else:
+        sys.exit(__doc__)

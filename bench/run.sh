@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The benchmark suite's main job: install what is missing (Debian 12, as root or with sudo),
+# configure with the `release` CMake preset (Ninja), build enlist_bench, run one profile and write
+#   results/<platform>/benchmarks.json   Google Benchmark JSON, with context (CPU, compiler,
+#                                        flags, package versions, profile)
+#   results/<platform>/REPORT.md         tables, targets, plots (results/<platform>/*.png)
+# where <platform> names the CPU model, the core count and the compiler.
+#
+#   bench/run.sh                     default profile (about 10 minutes on 2 cores)
+#   bench/run.sh --profile quick     CI smoke run (a minute or two), to results/<platform>-quick
+#   bench/run.sh --profile full      every size at every thread count, 9 repetitions (an hour+)
+# Options: --out DIR (instead of results/), --build-dir DIR (configure DIR with the preset's
+# settings instead of build/release), --no-deps (skip the package check), and after `--`,
+# extra Google Benchmark flags (e.g. -- --benchmark_filter=end_miss).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=default out=results build_dir="" deps=1
+extra=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile) profile="$2"; shift 2 ;;
+    --profile=*) profile="${1#*=}"; shift ;;
+    --out) out="$2"; shift 2 ;;
+    --build-dir) build_dir="$2"; shift 2 ;;
+    --no-deps) deps=0; shift ;;
+    --) shift; extra=("$@"); break ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+case "$profile" in
+  quick) reps=1 min_time=0.02 ;;
+  default) reps=3 min_time=0.1 ;;
+  full) reps=9 min_time=0.5 ;;
+  *) echo "profile must be quick, default or full" >&2; exit 2 ;;
+esac
+
+start=$SECONDS
+if [ "$deps" = 1 ]; then
+  scripts/install-deps.sh
+fi
+
+if [ -z "$build_dir" ]; then
+  cmake --preset release >/dev/null
+  build_dir=build/release
+else
+  # The release preset's settings, in another directory.
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$build_dir" --target enlist_bench -j "$(nproc)"
+
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+[ -n "$cpu" ] || cpu=$(uname -m)
+cores=$(nproc)
+compiler=$(sed -n 's/^CMAKE_CXX_COMPILER_ID:STRING=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)
+cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+version=$("$cxx" -dumpfullversion 2>/dev/null || "$cxx" -dumpversion)
+case "$("$cxx" --version | head -1)" in *clang*) compiler=clang ;; *) compiler=gcc ;; esac
+slug() { tr '[:upper:]' '[:lower:]' | sed -e 's/([^)]*)//g' -e 's/[^a-z0-9.]\+/-/g' -e 's/^-//' -e 's/-$//'; }
+platform="$(echo "$cpu" | slug)-${cores}c-${compiler}-${version}"
+[ "$profile" = default ] || platform="${platform}-${profile}"
+dir="$out/$platform"
+mkdir -p "$dir"
+
+echo "profile $profile: $reps repetitions of at least ${min_time}s; results in $dir"
+"$build_dir/bench/enlist_bench" --profile="$profile" \
+  --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
+  --benchmark_display_aggregates_only=true \
+  --benchmark_context=platform="$platform" \
+  --benchmark_out="$dir/benchmarks.json" --benchmark_out_format=json "${extra[@]}"
+
+/usr/bin/python3 bench/report.py "$dir"
+echo "done in $((SECONDS - start)) s: $dir/REPORT.md"
