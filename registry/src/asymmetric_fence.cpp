@@ -4,6 +4,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <exception>
+
 namespace enlist::reclaim {
 
 namespace {
@@ -25,10 +27,15 @@ extern const bool membarrier_available = register_membarrier();
 }  // namespace detail
 
 void heavy_fence() noexcept {
-  // The process-wide barrier also orders this thread; the local fence covers the fallback and
-  // keeps the compiler from moving this thread's accesses across the call.
+  // The process-wide barrier also orders this thread; the local fences cover the fallback and
+  // keep the compiler from moving this thread's accesses across the call.
   seq_cst_fence();
-  if (detail::membarrier_available) membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+  if (detail::membarrier_available && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+    // Registered, yet refused (a seccomp policy, say). Readers rely on this barrier, so fall
+    // back to the global one, which needs no registration; without either, reclamation would
+    // be unsafe, and stopping is the only safe answer.
+    if (membarrier(MEMBARRIER_CMD_GLOBAL) != 0) std::terminate();
+  }
   seq_cst_fence();
 }
 

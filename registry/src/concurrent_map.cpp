@@ -41,7 +41,7 @@ void freeze_chunk(table& t, std::size_t chunk) noexcept {
   cell* const first = t.cells + chunk * t.chunk_cells;
   for (cell* c = first; c != first + t.chunk_cells; ++c) {
     const std::uint64_t word =
-        c->value.fetch_or(detail::frozen_bit, std::memory_order_relaxed);  // (F1)
+        c->value.fetch_or(detail::frozen_bit, std::memory_order_release);  // (F1)
     live += detail::is_live(word) ? 1 : 0;
   }
   std::int64_t unknown = -1;
@@ -123,7 +123,10 @@ concurrent_map::concurrent_map(std::size_t expected_keys, std::pmr::memory_resou
 
 concurrent_map::~concurrent_map() {
   // Quiescent by contract: no thread can reach any of these tables any more.
-  table::destroy(current_.load(std::memory_order_acquire));
+  table* current = current_.load(std::memory_order_acquire);
+  // A migration that could not get a large enough successor leaves one unpublished in `next`.
+  if (table* successor = current->next.load(std::memory_order_acquire)) table::destroy(successor);
+  table::destroy(current);
   retired_.drain([](reclaim::retired_node* n) { table::destroy(static_cast<table*>(n)); });
   if (table* spare = spare_.load(std::memory_order_acquire)) table::destroy(spare);
 }
@@ -160,9 +163,15 @@ table* concurrent_map::make_table(std::size_t capacity) noexcept {
   return table::create(capacity, resource_);
 }
 
+std::int64_t concurrent_map::live_for_sizing(const table& t) noexcept {
+  // A thread preempted half way through the sum can be off by all the churn in between; no
+  // table holds more live keys than cells, and none fewer than zero.
+  return std::clamp<std::int64_t>(t.live_estimate(), 0, static_cast<std::int64_t>(t.capacity));
+}
+
 void concurrent_map::check_fill(table& t) noexcept {
   if (t.used_estimate() < t.grow_at) return;
-  if (start_migration(t, capacity_for(t.live_estimate()))) help_migrate(t);
+  if (start_migration(t, capacity_for(live_for_sizing(t)))) help_migrate(t);
   // When the successor cannot be allocated, t keeps serving; the next check tries again.
 }
 
@@ -171,16 +180,20 @@ void concurrent_map::housekeeping(table& t, std::uint32_t operations) noexcept {
   // process-wide barrier), so a thread tries it once in 64 housekeeping passes; each migration
   // tries it too.
   if (retired_.pending() && ((operations >> 8) & 63) == 0) reclaim();
-  const std::int64_t live = t.live_estimate();
-  // Shrink once the table is four times the size the live keys call for.
-  if (t.capacity > floor_capacity_ && 4 * capacity_for(live) <= t.capacity) {
-    if (start_migration(t, capacity_for(live))) help_migrate(t);
+  // Shrink once the table is four times the size the live keys call for. The estimate must say
+  // so twice: one sum torn by a preemption would otherwise start a migration for nothing.
+  const auto too_large = [&](std::int64_t live) {
+    return t.capacity > floor_capacity_ && 4 * capacity_for(live) <= t.capacity;
+  };
+  if (too_large(live_for_sizing(t))) {
+    const std::int64_t live = live_for_sizing(t);
+    if (too_large(live) && start_migration(t, capacity_for(live))) help_migrate(t);
   }
 }
 
 map_status concurrent_map::migrate_for_room(table& t) noexcept {
   // Wrapped around without a free cell: the fill check lagged behind a burst of claims.
-  if (!start_migration(t, capacity_for(t.live_estimate()))) return map_status::out_of_memory;
+  if (!start_migration(t, capacity_for(live_for_sizing(t)))) return map_status::out_of_memory;
   return help_migrate(t);
 }
 
@@ -188,10 +201,12 @@ bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {
   if (t.phase.load(std::memory_order_acquire) != table_phase::serving) return true;
   if (t.next.load(std::memory_order_acquire) == nullptr) {
     table* successor = make_table(capacity);
-    if (successor == nullptr) return false;
+    // A racing starter may have installed one while this allocation failed.
+    if (successor == nullptr && t.next.load(std::memory_order_acquire) == nullptr) return false;
     table* none = nullptr;
     // Release publishes the successor's initialised cells to helpers that acquire `next`.
-    if (!t.next.compare_exchange_strong(none, successor, std::memory_order_acq_rel,
+    if (successor != nullptr &&
+        !t.next.compare_exchange_strong(none, successor, std::memory_order_acq_rel,
                                         std::memory_order_acquire)) {
       discard_unpublished(successor);
     }
@@ -213,7 +228,12 @@ map_status concurrent_map::help_migrate(table& t) noexcept {
         if (!fits(live, *successor)) {
           // The estimate that sized it was stale: replace it by one sized on the exact count.
           table* larger = make_table(capacity_for(live));
-          if (larger == nullptr) return map_status::out_of_memory;
+          if (larger == nullptr) {
+            // Another helper may have replaced it meanwhile; otherwise t stays frozen until an
+            // allocation succeeds (finds keep working; inserts and erases report it).
+            if (t.next.load(std::memory_order_acquire) != successor) continue;
+            return map_status::out_of_memory;
+          }
           if (t.next.compare_exchange_strong(successor, larger, std::memory_order_acq_rel,
                                              std::memory_order_acquire)) {
             retire(successor);  // other helpers may still be looking at its size
@@ -282,9 +302,12 @@ map_stats concurrent_map::stats() const noexcept {
   std::size_t miss_probes = 0;
   if (s.used_cells < t.capacity) {
     std::size_t start = 0;  // an unclaimed cell, so runs never wrap past it
-    while (t.cells[start].key.load(std::memory_order_relaxed) != detail::no_key)
-      ++start;
+    while (start < t.capacity &&
+           t.cells[start].key.load(std::memory_order_relaxed) != detail::no_key) {
+      ++start;  // bounded: cells may have been claimed since they were counted
+    }
     std::size_t run = 0;
+    if (start == t.capacity) start = 0;  // no unclaimed cell left: runs are then approximate
     for (std::size_t n = 0; n < t.capacity; ++n) {
       const std::size_t i = (start + t.capacity - n) & t.mask;  // walk backwards from start
       run = t.cells[i].key.load(std::memory_order_relaxed) == detail::no_key ? 0 : run + 1;

@@ -1,24 +1,38 @@
 #include "enlist/reclaim/epoch.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <new>
 
 namespace enlist::reclaim {
 
-// Hands the record back when its thread exits.
+// Hands the record back when its thread exits. A pthread key destructor rather than a
+// thread_local object: glibc runs key destructors after every C++ thread_local destructor, so a
+// thread_local whose destructor still uses a map finds its record (or registers, and the key's
+// destructor runs again for the new value).
 struct record_releaser {
-  thread_record* record = nullptr;
-  ~record_releaser() {
-    if (record != nullptr) epoch_domain::release_thread(*record);
+  static void release(void* record) noexcept {
+    epoch_domain::release_thread(*static_cast<thread_record*>(record));
     epoch_domain::tls_record = nullptr;
   }
+  static pthread_key_t key() noexcept {
+    static const pthread_key_t k = [] {
+      pthread_key_t created{};
+      // Fails only when the process has used up its keys; records then stay with their exited
+      // threads (a bounded leak of one record per thread), which is safe.
+      if (pthread_key_create(&created, &release) != 0) created = no_key;
+      return created;
+    }();
+    return k;
+  }
+  static constexpr pthread_key_t no_key = static_cast<pthread_key_t>(-1);
 };
 
 constinit epoch_domain epoch_domain::instance_;
 static_assert(std::is_trivially_destructible_v<epoch_domain>);
 
 thread_record& epoch_domain::register_thread() noexcept {
-  thread_local record_releaser releaser;
   thread_record* found = nullptr;
   // Reuse a record whose thread has exited; acquire pairs with the release in release_thread so
   // the previous owner's writes to the record happen before ours.
@@ -46,7 +60,9 @@ thread_record& epoch_domain::register_thread() noexcept {
     } while (!records_.compare_exchange_weak(head, found, std::memory_order_release,
                                              std::memory_order_relaxed));
   }
-  releaser.record = found;
+  if (const pthread_key_t key = record_releaser::key(); key != record_releaser::no_key) {
+    pthread_setspecific(key, found);
+  }
   tls_record = found;
   return *found;
 }

@@ -22,7 +22,8 @@
 // read from k's cell is k's value, never a previous occupant's. Erased keys keep their cell (a
 // re-insert of the same address reuses it) until the next migration, which copies only live
 // keys into a fresh table sized for them. Churn thus costs periodic migrations, not ever longer
-// probes: fill (live plus dead cells) never exceeds 3/4 of a table before a migration starts.
+// probes: a migration starts once fill (live plus dead cells) reaches about 3/4 of a table
+// (sampled from striped counters, so it may overshoot by a few percent; see I4).
 //
 // MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
 //   start    an insert that sees fill >= 3/4, or any insert/erase that sees the table four
@@ -45,23 +46,29 @@
 // LINEARIZATION POINTS
 //   insert: the successful value CAS (ok), or the load of a live unfrozen value (exists).
 //   erase:  the successful value CAS (ok); absent like find.
-//   find:   the load of an unfrozen value word: while a cell is unfrozen its table is the one
-//           every operation on that key uses. After a frozen word, the re-load of `current`
-//           that still returns the same table: no operation has touched the successor yet, so
-//           the frozen word is the key's state at that instant. Otherwise find restarts there.
+//   find:   at the key's cell, the load of an unfrozen value word: while a cell is unfrozen its
+//           table is the one every operation on that key uses. At an unclaimed cell (absent),
+//           the key load that saw it unclaimed; the unfrozen value word read after it (M2, M3)
+//           proves the table was still the one in use at that moment. After a frozen word, the
+//           re-load of `current` that still returns the same table: no operation has touched
+//           the successor yet, so the frozen word is the key's state at that instant. Otherwise
+//           find restarts there.
 //
 // PROGRESS
 //   find: lock-free; each restart follows a completed migration. Wait-free without migrations.
 //   insert, erase: lock-free. A CAS fails only when another operation's CAS succeeded, and
 //   migration work is shared so that some thread always completes it.
-//   No operation allocates except the one that starts a migration (one table allocation), and
-//   none takes a lock, blocks, throws or logs.
+//   Only migrations allocate: a thread that starts one allocates the successor (racing starters
+//   may each allocate one; all but one are discarded or kept as the spare), and a helper that
+//   finds it too small allocates a larger one. Besides, a thread's first operation registers its
+//   reclamation record. No operation takes a lock, blocks, throws or logs.
 //
 // MEMORY ORDERING (numbers tag the atomic operations below and in concurrent_map.cpp)
 //   (M1) acquire load of `current` pairs with the release CAS (P1) that published the table, so
 //        every cell the migration copied into it is visible.
-//   (M2) key loads are relaxed: a key is compared, never used to reach other data, and claimed
-//        keys are immutable, so coherence alone makes each read of them correct.
+//   (M2) key loads are acquire, so that the value load that follows cannot be satisfied before
+//        the key was seen: "unclaimed, and the value after it unfrozen" then pins the absent
+//        answer to a moment when the table was in use. (Free on x86; a plain load on TSO.)
 //   (M3) acquire load of a value word pairs with the release publication (M5): a value found by
 //        find happens-after the insert that stored it (users may publish data with a value).
 //   (M4) the key claim is relaxed: the key becomes meaningful only through its value word, and
@@ -79,9 +86,10 @@
 //   I1  A key occupies at most one cell of a table (insert claims only the first unclaimed cell
 //       of its probe sequence, and stops at a cell already holding the key).
 //   I2  Key words change only from 0 to a key; frozen value words never change.
-//   I3  Only the table in `current` is modified by operations; its successor is written only by
+//   I3  Operations take effect only in the table in `current`: a successor is written only by
 //       copiers until it is published, and after that copiers' CASes fail harmlessly (they only
-//       replace "unpublished").
+//       replace "unpublished"). Late writes to a superseded table (a key claimed in a frozen
+//       cell, a count, a base_live store) change nothing anyone reads as the map's contents.
 //   I4  Every table has an unclaimed cell when published (fill < 3/4), so probes terminate; a
 //       probe that nevertheless wraps around treats the table as full and migrates.
 //
@@ -210,6 +218,7 @@ class concurrent_map {
   void housekeeping(detail::table& t, std::uint32_t operations) noexcept;
   detail::table* make_table(std::size_t capacity) noexcept;
   map_status migrate_for_room(detail::table& t) noexcept;
+  static std::int64_t live_for_sizing(const detail::table& t) noexcept;
   bool start_migration(detail::table& t, std::size_t capacity) noexcept;
   map_status help_migrate(detail::table& t) noexcept;
   void retire(detail::table* t) noexcept;
@@ -233,7 +242,7 @@ inline concurrent_map::probe_result concurrent_map::probe(const detail::table& t
   std::size_t i = hash & t.mask;
   for (std::size_t n = 0; n < t.capacity; ++n, i = (i + 1) & t.mask) {
     detail::cell& c = t.cells[i];
-    const key_type k = c.key.load(std::memory_order_relaxed);  // (M2)
+    const key_type k = c.key.load(std::memory_order_acquire);  // (M2)
     if (k == key || k == detail::no_key) {
       return {&c, c.value.load(std::memory_order_acquire), k == key};  // (M3)
     }
@@ -285,7 +294,10 @@ inline map_status concurrent_map::insert(key_type key, value_type value) noexcep
       if (!claimed && expected != key) continue;  // another key took the cell: probe again
     }
     while (!detail::is_frozen(word)) {
-      if (detail::is_live(word)) return map_status::exists;
+      if (detail::is_live(word)) {
+        if (claimed) count(*t, record, detail::claim_unit);  // the cell stays claimed
+        return map_status::exists;
+      }
       if (p.cell->value.compare_exchange_weak(word, desired, std::memory_order_release,
                                               std::memory_order_acquire)) {  // (M5)
         const std::uint64_t stripe =
@@ -345,7 +357,8 @@ void concurrent_map::for_each(F&& f) const {
     const detail::cell& c = t->cells[i];
     const std::uint64_t word = c.value.load(std::memory_order_acquire);  // (M3)
     if (detail::is_live(word)) {
-      f(c.key.load(std::memory_order_relaxed), detail::decode_value(word));  // (M2)
+      // Relaxed: the acquire of the live word (M3) already made the key claim (M4) visible.
+      f(c.key.load(std::memory_order_relaxed), detail::decode_value(word));
     }
   }
 }

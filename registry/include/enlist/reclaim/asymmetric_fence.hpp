@@ -11,7 +11,9 @@
 // barrier and the heavy fence is the system call, which runs a full memory barrier on every CPU
 // currently running a thread of this process (the technique of folly's asymmetric barriers and
 // liburcu's urcu-memb flavour). Where the system call is unavailable, both are seq_cst fences.
-// The choice is made once, before the first light fence of the process can run.
+// The choice is made once, during static initialisation; a light fence that runs earlier (from
+// another translation unit's static initialiser) sees "unavailable" and uses the full fence,
+// which is the safe direction.
 
 #include <atomic>
 

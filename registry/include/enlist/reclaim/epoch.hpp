@@ -75,9 +75,9 @@ class epoch_domain {
   // the heavy fence first (E6).
   std::uint64_t oldest_announced() const noexcept;
 
-  // The same scan without the heavy fence: it may miss a recent announcement, so it can only
-  // tell when nothing is freeable yet (when it says so, the fenced scan would agree or be
-  // older still), never prove that something is.
+  // The same scan without the heavy fence. It may miss a recent announcement, so it is used
+  // only in the safe direction: to skip a reclamation when it already shows a thread holding
+  // back every retired node (skipping only delays), never to prove that something is freeable.
   std::uint64_t oldest_announced_hint() const noexcept;
 
   // Number of records ever created: an upper bound on threads that used the domain at once.
