@@ -175,7 +175,7 @@ history_stats run_histories(std::size_t rounds, std::uint64_t seed) {
 }
 
 TEST(MapLinearizability, ThousandsOfRandomHistoriesAreLinearizable) {
-  const std::size_t rounds = enlist::test::scaled(10000, 20);
+  const std::size_t rounds = enlist::test::scaled(10000, 5);
   const history_stats stats = run_histories<real_map>(rounds, 1);
   ASSERT_FALSE(stats.violation) << *stats.violation;
   EXPECT_EQ(stats.rounds, rounds);

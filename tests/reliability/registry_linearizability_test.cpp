@@ -218,7 +218,7 @@ history_stats run_histories(std::size_t rounds, std::uint64_t seed) {
 
 TEST(RegistryLinearizability, ThousandsOfRandomHistoriesFollowTheContract) {
   reference_audit::reset();
-  const std::size_t rounds = enlist::test::scaled(10000, 20);
+  const std::size_t rounds = enlist::test::scaled(10000, 5);
   const history_stats stats = run_histories<real_registry>(rounds, 1);
   ASSERT_FALSE(stats.violation) << *stats.violation;
   EXPECT_EQ(stats.rounds, rounds);
