@@ -297,7 +297,7 @@ def report(folder):
     made = plots(folder, rows)
     ctx = [f"- {k}: {context[k]}" for k in (
         "platform", "cpu_model", "num_cpus", "mhz_per_cpu", "compiler", "cxx_flags", "build_type",
-        "packages", "enlist_profile", "enlist_commit", "date", "library_build_type")
+        "packages", "enlist_profile", "source", "enlist_commit", "date", "library_build_type")
         if k in context]
     caches = ", ".join(f"L{c['level']} {c['type']} {c['size'] // 1024} KiB x{c['num_sharing']}"
                        for c in context.get("caches", []))

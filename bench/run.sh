@@ -66,7 +66,7 @@ echo "profile $profile: $reps repetitions of at least ${min_time}s; results in $
 "$build_dir/bench/enlist_bench" --profile="$profile" \
   --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
   --benchmark_display_aggregates_only=true \
-  --benchmark_context=platform="$platform" \
+  --benchmark_context=platform="$platform",source="$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   --benchmark_out="$dir/benchmarks.json" --benchmark_out_format=json "${extra[@]}"
 
 /usr/bin/python3 bench/report.py "$dir"
