@@ -92,7 +92,7 @@ TEST(RegistryAllocationFaults, ConcurrentChurnThroughFaultsKeepsEveryReferenceEx
   constexpr std::size_t per_wave = 1000;
   const std::size_t waves = enlist::test::scaled(80, 4);
   enlist::test::state_pool states(threads * per_thread);
-  std::atomic<std::uint64_t> out_of_memory{0}, failures{0};
+  std::atomic<std::uint64_t> out_of_memory{0}, end_out_of_memory{0}, failures{0};
   {
     registry sessions({.resource = &memory});
     std::atomic<bool> done{false};
@@ -130,7 +130,7 @@ TEST(RegistryAllocationFaults, ConcurrentChurnThroughFaultsKeepsEveryReferenceEx
             if (!enlisted[i]) continue;
             const enlist::hresult hr = sessions.end(state(i));
             if (hr == enlist::E_OUTOFMEMORY) {  // a migration could not get its table
-              out_of_memory.fetch_add(1);
+              end_out_of_memory.fetch_add(1);
             } else {
               check(hr == enlist::S_OK);
               enlisted[i] = false;
@@ -165,8 +165,9 @@ TEST(RegistryAllocationFaults, ConcurrentChurnThroughFaultsKeepsEveryReferenceEx
   }
   EXPECT_EQ(failures.load(), 0u);
   EXPECT_GT(out_of_memory.load(), 0u) << "no allocation fault ever reached a begin";
-  std::cout << out_of_memory.load() << " calls refused with E_OUTOFMEMORY, "
-            << memory.failed_allocations() << " failed allocations\n";
+  std::cout << out_of_memory.load() << " begins and " << end_out_of_memory.load()
+            << " ends refused with E_OUTOFMEMORY, " << memory.failed_allocations()
+            << " failed allocations\n";
   EXPECT_EQ(memory.outstanding_bytes(), 0u) << "the registry leaked a table";
   EXPECT_TRUE(reference_audit::clean()) << reference_audit::summary();
 }
