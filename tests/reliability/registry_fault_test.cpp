@@ -90,7 +90,7 @@ TEST(RegistryAllocationFaults, ConcurrentChurnThroughFaultsKeepsEveryReferenceEx
   constexpr unsigned threads = 8;
   constexpr std::size_t per_thread = 8000;
   constexpr std::size_t per_wave = 1000;
-  const std::size_t waves = enlist::test::scaled(80, 4);
+  const std::size_t waves = enlist::test::scaled(400, 4);
   enlist::test::state_pool states(threads * per_thread);
   std::atomic<std::uint64_t> out_of_memory{0}, end_out_of_memory{0}, failures{0};
   {
