@@ -44,7 +44,8 @@
 // counter (the only write is the thread's announcement in its own reclamation record).
 //
 // LINEARIZATION POINTS
-//   insert: the successful value CAS (ok), or the load of a live unfrozen value (exists).
+//   insert: the successful value CAS (ok); the load of a live unfrozen value (exists), or of a
+//           live frozen one followed by a re-load of `current` that returns the same table.
 //   erase:  the successful value CAS (ok); absent like find.
 //   find:   at the key's cell, the load of an unfrozen value word: while a cell is unfrozen its
 //           table is the one every operation on that key uses. At an unclaimed cell (absent),
@@ -310,6 +311,9 @@ inline map_status concurrent_map::insert(key_type key, value_type value) noexcep
     }
     // The cell froze under us: the key belongs to the successor now.
     if (claimed) count(*t, record, detail::claim_unit);
+    // Frozen and live while t is still current: present, answered like find (and without
+    // needing the migration, which may be waiting for memory).
+    if (detail::is_live(word) && load_current() == t) return map_status::exists;
     if (help_migrate(*t) != map_status::ok) return map_status::out_of_memory;
     t = load_current();
   }
