@@ -24,8 +24,13 @@
 // Map level (issue 2: enlist's bare map against peers' maps, no contract):
 //   map_begin_end insert then erase of a key of the thread's own, N others live.
 //   map_end_hit   find of a live key.   map_end_miss  find of a key never inserted.
+//   map_churn     insert then erase of an always-new key, N others live: sessions whose states
+//                 are new allocations, never an address seen before. Unlike map_begin_end, whose
+//                 4096 keys per thread come back, no key is ever reused, so tables that keep
+//                 erased keys (tombstones) must clean up as they go.
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -371,6 +376,28 @@ void map_end_hit(benchmark::State& st, std::size_t live, access a) {
   finish(st, 1, failures);
 }
 
+// Keys for map_churn: never dereferenced, never reused. Each run of each thread takes its own
+// block of 2^30 keys, far above every real address.
+inline std::uintptr_t fresh_key_block() {
+  static std::atomic<std::uint64_t> next_block{0};
+  return (std::uintptr_t{1} << 62) + (next_block.fetch_add(1, std::memory_order_relaxed) << 34);
+}
+
+template <class A>
+void map_churn(benchmark::State& st, std::size_t live) {
+  A::attach_thread();
+  auto& w = world_for<map_world<A>>(st, "map_churn", A::name, live);
+  std::uintptr_t key = fresh_key_block();
+  std::int64_t failures = 0;
+  for (auto _ : st) {
+    const bool inserted = w.map.insert(key, 1);
+    const bool erased = w.map.erase(key);
+    failures += !inserted + !erased;
+    key += 16;
+  }
+  finish(st, 1, failures);
+}
+
 template <class A>
 void map_end_miss(benchmark::State& st, std::size_t live) {
   A::attach_thread();
@@ -394,6 +421,7 @@ enum workload_rank : int {
   w_map_begin_end,
   w_map_end_hit,
   w_map_end_miss,
+  w_map_churn,
   w_begin_end,
   w_end_hit,
   w_end_miss,
@@ -471,6 +499,10 @@ void add_map_backend(std::vector<bench_spec>& out, const profile& p, int rank) {
        [base](benchmark::State& st) { map_end_hit<A>(st, base, access::uniform); }, p.threads});
   out.push_back({w_map_end_miss, variant(base), rank, bench_name("map_end_miss", name, base),
                  [base](benchmark::State& st) { map_end_miss<A>(st, base); }, p.threads});
+  if constexpr (!keeps_erased_keys<A>) {
+    out.push_back({w_map_churn, variant(base), rank, bench_name("map_churn", name, base),
+                   [base](benchmark::State& st) { map_churn<A>(st, base); }, p.threads});
+  }
 }
 
 // Both levels for a peer whose contract is session_contract<A>.

@@ -35,4 +35,11 @@ concept map_adapter = requires(M& m, const M& cm, std::uintptr_t key, std::uint6
 }
 &&std::constructible_from<M, std::size_t>;
 
+// An adapter whose erase keeps the key's node (tbb_unordered_map has no concurrent-safe erase,
+// so its adapter emulates one with a tombstone value) specialises this to true. The
+// always-new-key workload would grow such a map without bound, so it leaves them out, and the
+// report says why.
+template <class M>
+inline constexpr bool keeps_erased_keys = false;
+
 }  // namespace enlist::bench

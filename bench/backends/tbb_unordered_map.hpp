@@ -62,4 +62,7 @@ class tbb_unordered_map {
   map_type map_;
 };
 
+template <>
+inline constexpr bool keeps_erased_keys<tbb_unordered_map> = true;
+
 }  // namespace enlist::bench
