@@ -15,6 +15,7 @@
 
 #include "enlist/concurrent_map.hpp"
 #include "support/counting_resource.hpp"
+#include "support/keys.hpp"
 #include "support/scale.hpp"
 
 namespace {
@@ -23,9 +24,7 @@ using enlist::concurrent_map;
 using enlist::map_status;
 using key_type = concurrent_map::key_type;
 
-key_type address(std::uint64_t i) {
-  return 0x7f0000000000ULL + i * 16;
-}
+using enlist::test::address;
 
 constexpr unsigned thread_count = 16;  // 8x the cores of the machines this runs on
 

@@ -10,6 +10,7 @@
 
 #include "enlist/concurrent_map.hpp"
 #include "support/counting_resource.hpp"
+#include "support/keys.hpp"
 #include "support/recording_resource.hpp"
 #include "support/scale.hpp"
 
@@ -19,10 +20,7 @@ using enlist::concurrent_map;
 using enlist::map_status;
 using key_type = concurrent_map::key_type;
 
-// Addresses as a session registry sees them: 16-byte aligned, clustered in one region.
-key_type address(std::uint64_t i) {
-  return 0x7f0000000000ULL + i * 16;
-}
+using enlist::test::address;
 
 TEST(ConcurrentMap, FindReturnsTheValueInsertedWithTheKey) {
   concurrent_map map;

@@ -23,6 +23,7 @@
 #include "enlist/concurrent_map.hpp"
 #include "support/counting_resource.hpp"
 #include "support/fuzz_check.hpp"
+#include "support/keys.hpp"
 
 namespace {
 
@@ -30,9 +31,7 @@ using enlist::concurrent_map;
 using enlist::map_status;
 using key_type = concurrent_map::key_type;
 
-key_type address(std::uint64_t i) {
-  return 0x7f0000000000ULL + i * 16;
-}
+using enlist::test::address;
 
 constexpr std::uint64_t shared_keys = 8;
 constexpr std::uint64_t keys_per_thread = 256;  // enough to push the table through migrations
