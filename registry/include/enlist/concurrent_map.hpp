@@ -76,12 +76,14 @@
 //        (M5) is sequenced after (M4), so whoever acquires the value also sees the key.
 //   (M5) release CAS publishing a value; (M6) acq_rel CAS erasing one: acquire because erase
 //        hands the value (and what it publishes) to its caller.
-//   Freezing (F1) is a relaxed fetch_or: as an RMW it continues the release sequence of (M5),
+//   Freezing (F1) is a release fetch_or: as an RMW it continues the release sequence of (M5),
 //   so a copier's acquire load (C1) of the frozen word still synchronises with the insert and
-//   sees the key. Chunk flags (F2, C2) are release/acquire so that whoever sees a chunk done
+//   sees the key; and being release, it makes whoever sees a frozen bit see the migration's
+//   `next` and phase too (a helper never reads a stale "serving" and spins). Chunk flags (F2, C2) are release/acquire so that whoever sees a chunk done
 //   sees its cells frozen or copied; copies into the successor (C3) are relaxed because (P1)
 //   publishes the successor as a whole after every chunk is seen done.
-//   Counters (S1) are relaxed: they are statistics, exact only once threads have joined.
+//   Counters (S1) are relaxed: they are statistics, exact only once threads have joined. A
+//   stripe owned by one thread is updated with a plain load and store (one writer loses nothing).
 //
 // INVARIANTS
 //   I1  A key occupies at most one cell of a table (insert claims only the first unclaimed cell
