@@ -15,7 +15,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -234,16 +233,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<thread_program> runs;
     for (unsigned t = 0; t < thread_count; ++t)
       runs.emplace_back(map, memory, ever_failing, t);
-    if (thread_count == 1) {
-      runs[0].run(programs[0]);
-    } else {
-      std::vector<std::thread> threads;
-      for (unsigned t = 0; t < thread_count; ++t) {
-        threads.emplace_back([&, t] { runs[t].run(programs[t]); });
-      }
-      for (std::thread& thread : threads)
-        thread.join();
-    }
+    enlist::test::run_thread_programs(runs, programs);
     memory.fail_allocations(false);
     check_final_state(map, runs);
 

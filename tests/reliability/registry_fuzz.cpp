@@ -20,7 +20,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
-#include <thread>
 #include <vector>
 
 #include "enlist/registry.hpp"
@@ -305,16 +304,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<thread_program> runs;
     for (unsigned t = 0; t < thread_count; ++t)
       runs.emplace_back(context, t);
-    if (thread_count == 1) {
-      runs[0].run(programs[0]);
-    } else {
-      std::vector<std::thread> threads;
-      for (unsigned t = 0; t < thread_count; ++t) {
-        threads.emplace_back([&, t] { runs[t].run(programs[t]); });
-      }
-      for (std::thread& thread : threads)
-        thread.join();
-    }
+    enlist::test::run_thread_programs(runs, programs);
     memory.fail_allocations(false);
 
     std::size_t enlisted = 0;

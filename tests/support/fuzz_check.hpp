@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
+#include <vector>
 
 namespace enlist::test {
 
@@ -36,6 +37,22 @@ class fuzz_input {
   std::size_t size_;
   std::size_t position_ = 0;
 };
+
+// Runs runs[t].run(programs[t]) for every thread program: inline when there is one (so that
+// single-threaded inputs reproduce deterministically), else on one thread each, and joins them.
+template <class Run, class Program>
+void run_thread_programs(std::vector<Run>& runs, const std::vector<Program>& programs) {
+  if (runs.size() == 1) {
+    runs[0].run(programs[0]);
+    return;
+  }
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < runs.size(); ++t) {
+    threads.emplace_back([&runs, &programs, t] { runs[t].run(programs[t]); });
+  }
+  for (std::thread& thread : threads)
+    thread.join();
+}
 
 }  // namespace enlist::test
 
