@@ -22,11 +22,7 @@ class cds_michael {
   explicit cds_michael(std::size_t expected) : map_((cds_runtime::attach_thread(), expected), 1) {}
 
   bool insert(std::uintptr_t key, std::uint64_t value) { return map_.insert(key, value); }
-  std::optional<std::uint64_t> find(std::uintptr_t key) const {
-    std::optional<std::uint64_t> out;
-    const_cast<map_type&>(map_).find(key, [&out](auto& item) { out = item.second; });
-    return out;
-  }
+  std::optional<std::uint64_t> find(std::uintptr_t key) const { return cds_find(map_, key); }
   bool erase(std::uintptr_t key) { return map_.erase(key); }
   static void attach_thread() { cds_runtime::attach_thread(); }
   static void quiesce() { cds_runtime::quiesce(); }

@@ -8,6 +8,9 @@
 #include <cds/init.h>
 #include <cds/threading/model.h>
 
+#include <cstdint>
+#include <optional>
+
 namespace enlist::bench {
 
 class cds_runtime {
@@ -42,5 +45,14 @@ class cds_runtime {
     return gc;
   }
 };
+
+// The value of key in a libcds map, through its find-with-functor (the containers offer no
+// const find; the functor runs under the map's own hazard-pointer protection).
+template <class Map>
+std::optional<std::uint64_t> cds_find(const Map& map, std::uintptr_t key) {
+  std::optional<std::uint64_t> out;
+  const_cast<Map&>(map).find(key, [&out](auto& item) { out = item.second; });
+  return out;
+}
 
 }  // namespace enlist::bench
