@@ -237,7 +237,8 @@ class concurrent_map {
   // between two blocks of memory instead of allocating (and page-faulting) each time.
   std::atomic<detail::table*> spare_{nullptr};
   std::atomic<std::uint64_t> migrations_{0};
-  std::atomic<std::size_t> retired_bytes_{0};  // retired tables not freed yet, and the spare
+  // Retired tables not freed yet, and the spare; statistics only (stats()), so relaxed.
+  std::atomic<std::size_t> retired_bytes_{0};
 };
 
 inline concurrent_map::probe_result concurrent_map::probe(const detail::table& t, key_type key,

@@ -86,6 +86,8 @@ struct table : reclaim::retired_node {
   // Migration of this table into its successor.
   alignas(64) std::atomic<table_phase> phase{table_phase::serving};
   std::atomic<table*> next{nullptr};
+  // Work-sharing hints, relaxed: a chunk claimed twice is only done twice (freezing and copying
+  // are idempotent), and correctness rests on the per-chunk flags (F2, C2), not on the cursors.
   std::atomic<std::size_t> freeze_cursor{0};
   std::atomic<std::size_t> copy_cursor{0};
 
