@@ -27,6 +27,9 @@ extern const bool membarrier_available = register_membarrier();
 }  // namespace detail
 
 void heavy_fence() noexcept {
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+  enlist::detail::schedule_point();
+#else
   // The process-wide barrier also orders this thread; the local fences cover the fallback and
   // keep the compiler from moving this thread's accesses across the call.
   seq_cst_fence();
@@ -37,6 +40,7 @@ void heavy_fence() noexcept {
     if (membarrier(MEMBARRIER_CMD_GLOBAL) != 0) std::terminate();
   }
   seq_cst_fence();
+#endif
 }
 
 }  // namespace enlist::reclaim

@@ -4,6 +4,8 @@
 
 #include "enlist/concurrent_map.hpp"
 
+#include "enlist/detail/planted_bug.hpp"
+
 #include <algorithm>
 #include <bit>
 #include <new>
@@ -41,7 +43,9 @@ void freeze_chunk(table& t, std::size_t chunk) noexcept {
   cell* const first = t.cells + chunk * t.chunk_cells;
   for (cell* c = first; c != first + t.chunk_cells; ++c) {
     const std::uint64_t word =
-        c->value.fetch_or(detail::frozen_bit, std::memory_order_release);  // (F1)
+        detail::planted(detail::planted_bug::freeze_skipped)
+            ? c->value.load(std::memory_order_acquire)
+            : c->value.fetch_or(detail::frozen_bit, std::memory_order_release);  // (F1)
     live += detail::is_live(word) ? 1 : 0;
   }
   std::int64_t unknown = -1;
@@ -82,6 +86,10 @@ void place(table& successor, std::uintptr_t key, std::uint64_t word) noexcept {
       continue;
     }
     if (k == key || k == detail::no_key) {
+      if (detail::planted(detail::planted_bug::late_copy_overwrites)) {
+        c.value.store(word, std::memory_order_relaxed);
+        return;
+      }
       std::uint64_t unpublished = detail::unpublished_word;
       c.value.compare_exchange_strong(unpublished, word, std::memory_order_relaxed,
                                       std::memory_order_relaxed);  // (C3)
@@ -107,6 +115,7 @@ void copy_all(table& t, table& successor) noexcept {
        (c = t.copy_cursor.fetch_add(1, std::memory_order_relaxed)) < t.chunk_count;) {
     copy_chunk(t, successor, c);
   }
+  if (detail::planted(detail::planted_bug::copy_unverified)) return;
   for (std::size_t c = 0; c < t.chunk_count; ++c) {
     if (!t.chunks[c].copied.load(std::memory_order_acquire)) copy_chunk(t, successor, c);  // (C2)
   }

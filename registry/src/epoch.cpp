@@ -60,10 +60,12 @@ thread_record& epoch_domain::register_thread() noexcept {
     } while (!records_.compare_exchange_weak(head, found, std::memory_order_release,
                                              std::memory_order_relaxed));
   }
+#if !defined(ENLIST_DETERMINISTIC_SCHEDULE)  // scheduled threads keep their records for good
   if (const pthread_key_t key = record_releaser::key(); key != record_releaser::no_key) {
     pthread_setspecific(key, found);
   }
-  tls_record = found;
+#endif
+  set_current_record(found);
   return *found;
 }
 

@@ -15,7 +15,7 @@ constexpr std::uintptr_t handed_off = 1;
 
 class sweep_protection::record {
  public:
-  alignas(64) std::atomic<std::uintptr_t> slot{idle};
+  alignas(64) atomic<std::uintptr_t> slot{idle};
   record* next = nullptr;  // immutable once the record is published
 };
 

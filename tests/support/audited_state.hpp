@@ -15,10 +15,13 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
+#include <new>
 #include <string>
 
 #include "enlist/session_state.hpp"
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+#include "schedule/fixed_address.hpp"
+#endif
 
 namespace enlist::test {
 
@@ -99,10 +102,22 @@ class audited_state final : public session_state {
   std::atomic<std::uint64_t> generation_{0};
 };
 
-// A fixed set of audited states at stable addresses.
+// A fixed set of audited states at stable addresses. Under the deterministic scheduler the
+// addresses are also the same in every process (schedule/fixed_address.hpp), so that a seed
+// replays exactly.
 class state_pool {
  public:
-  explicit state_pool(std::size_t n) : size_(n), states_(std::make_unique<audited_state[]>(n)) {}
+  explicit state_pool(std::size_t n) : size_(n), states_(allocate(n)) {
+    for (std::size_t i = 0; i < n; ++i)
+      new (&states_[i]) audited_state;
+  }
+  ~state_pool() {
+    for (std::size_t i = 0; i < size_; ++i)
+      states_[i].~audited_state();
+    release(states_, size_);
+  }
+  state_pool(const state_pool&) = delete;
+  state_pool& operator=(const state_pool&) = delete;
 
   std::size_t size() const { return size_; }
   audited_state& operator[](std::size_t i) { return states_[i]; }
@@ -130,8 +145,25 @@ class state_pool {
   }
 
  private:
+  static audited_state* allocate(std::size_t n) {
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+    return static_cast<audited_state*>(map_at_fixed_address(n * sizeof(audited_state)));
+#else
+    return static_cast<audited_state*>(
+        ::operator new (n * sizeof(audited_state), std::align_val_t{alignof(audited_state)}));
+#endif
+  }
+  static void release(audited_state* states, std::size_t n) {
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+    unmap_fixed_address(states, n * sizeof(audited_state));
+#else
+    static_cast<void>(n);
+    ::operator delete (states, std::align_val_t{alignof(audited_state)});
+#endif
+  }
+
   std::size_t size_;
-  std::unique_ptr<audited_state[]> states_;
+  audited_state* states_;
 };
 
 }  // namespace enlist::test

@@ -115,6 +115,7 @@
 #include <cstdint>
 #include <memory_resource>
 
+#include "enlist/detail/atomic.hpp"
 #include "enlist/detail/map_table.hpp"
 #include "enlist/hash.hpp"
 #include "enlist/reclaim/epoch.hpp"
@@ -207,7 +208,7 @@ class concurrent_map {
   static std::uint64_t count(detail::table& t, const reclaim::thread_record& r,
                              std::uint64_t delta) noexcept {
     if (r.index < detail::exclusive_stripes) {
-      std::atomic<std::uint64_t>& word = t.stripes[r.index].word;
+      detail::atomic<std::uint64_t>& word = t.stripes[r.index].word;
       const std::uint64_t updated = word.load(std::memory_order_relaxed) + delta;
       word.store(updated, std::memory_order_relaxed);
       return updated;
@@ -231,14 +232,14 @@ class concurrent_map {
 
   std::pmr::memory_resource* const resource_;
   const std::size_t floor_capacity_;  // the constructor's sizing: migrations never go below it
-  alignas(64) std::atomic<detail::table*> current_;
+  alignas(64) detail::atomic<detail::table*> current_;
   alignas(64) reclaim::retired_list retired_;
   // One reclaimed table kept for the next migration to the same size: steady churn migrates
   // between two blocks of memory instead of allocating (and page-faulting) each time.
-  std::atomic<detail::table*> spare_{nullptr};
-  std::atomic<std::uint64_t> migrations_{0};
+  detail::atomic<detail::table*> spare_{nullptr};
+  detail::atomic<std::uint64_t> migrations_{0};
   // Retired tables not freed yet, and the spare; statistics only (stats()), so relaxed.
-  std::atomic<std::size_t> retired_bytes_{0};
+  detail::atomic<std::size_t> retired_bytes_{0};
 };
 
 inline concurrent_map::probe_result concurrent_map::probe(const detail::table& t, key_type key,

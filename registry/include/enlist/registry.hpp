@@ -76,6 +76,7 @@
 #include <utility>
 
 #include "enlist/concurrent_map.hpp"
+#include "enlist/detail/atomic.hpp"
 #include "enlist/detail/sweep_protection.hpp"
 #include "enlist/reclaim/asymmetric_fence.hpp"
 #include "enlist/session_state.hpp"
@@ -287,8 +288,8 @@ class basic_registry {
   const std::size_t capacity_;
   const bool limited_;
   // Read by every call, written once: kept off the line the admission counter bounces on.
-  alignas(64) std::atomic<bool> shut_down_{false};
-  alignas(64) std::atomic<std::size_t> admitted_{0};
+  alignas(64) detail::atomic<bool> shut_down_{false};
+  alignas(64) detail::atomic<std::size_t> admitted_{0};
 };
 
 using registry = basic_registry<com_state_policy<session_state>>;

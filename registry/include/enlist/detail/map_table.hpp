@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory_resource>
 
+#include "enlist/detail/atomic.hpp"
 #include "enlist/reclaim/retired_list.hpp"
 
 namespace enlist::detail {
@@ -39,8 +40,8 @@ inline constexpr std::uintptr_t no_key = 0;
 
 // 16 bytes: four cells per cache line; key and value of one cell share a line.
 struct alignas(16) cell {
-  std::atomic<std::uintptr_t> key{no_key};
-  std::atomic<std::uint64_t> value{unpublished_word};
+  atomic<std::uintptr_t> key{no_key};
+  atomic<std::uint64_t> value{unpublished_word};
 };
 
 // Operation counts of one table. One word per stripe so that every operation updates a single
@@ -51,7 +52,7 @@ struct alignas(16) cell {
 // stripe and update it with a plain load and store: one writer cannot lose its own updates, and
 // readers only sum. Further threads share the remaining stripes through fetch_add.
 struct alignas(64) counter_stripe {
-  std::atomic<std::uint64_t> word{0};
+  atomic<std::uint64_t> word{0};
 };
 inline constexpr std::size_t exclusive_stripes = 64;
 inline constexpr std::size_t shared_stripes = 16;
@@ -61,8 +62,8 @@ inline constexpr std::uint64_t live_unit = std::uint64_t{1} << 32;
 
 // Migration state of one chunk of cells.
 struct chunk_state {
-  std::atomic<std::int64_t> live_cells{-1};  // -1 until the chunk is frozen and counted
-  std::atomic<bool> copied{false};
+  atomic<std::int64_t> live_cells{-1};  // -1 until the chunk is frozen and counted
+  atomic<bool> copied{false};
 };
 
 enum class table_phase : std::uint32_t { serving, freezing, copying };
@@ -77,19 +78,19 @@ struct table : reclaim::retired_node {
   std::uint64_t claim_check_mask = 0;  // a stripe checks the fill when its claims hit this mask
   // Live keys copied in by the migration that filled it; every helper stores the same exact
   // count before the table is published (relaxed: published by (P1)).
-  std::atomic<std::int64_t> base_live{0};
+  atomic<std::int64_t> base_live{0};
   std::size_t bytes = 0;
   std::pmr::memory_resource* resource = nullptr;
   chunk_state* chunks = nullptr;
   cell* cells = nullptr;
 
   // Migration of this table into its successor.
-  alignas(64) std::atomic<table_phase> phase{table_phase::serving};
-  std::atomic<table*> next{nullptr};
+  alignas(64) atomic<table_phase> phase{table_phase::serving};
+  atomic<table*> next{nullptr};
   // Work-sharing hints, relaxed: a chunk claimed twice is only done twice (freezing and copying
   // are idempotent), and correctness rests on the per-chunk flags (F2, C2), not on the cursors.
-  std::atomic<std::size_t> freeze_cursor{0};
-  std::atomic<std::size_t> copy_cursor{0};
+  atomic<std::size_t> freeze_cursor{0};
+  atomic<std::size_t> copy_cursor{0};
 
   counter_stripe stripes[stripe_count];
 

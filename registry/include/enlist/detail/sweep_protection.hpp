@@ -69,6 +69,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "enlist/detail/atomic.hpp"
+#include "enlist/detail/planted_bug.hpp"
 #include "enlist/reclaim/asymmetric_fence.hpp"
 
 namespace enlist::detail {
@@ -85,6 +87,7 @@ class sweep_protection {
   bool release_now(std::uintptr_t key) noexcept {
     reclaim::light_fence();                                         // (P2)
     if (active_.load(std::memory_order_acquire) == 0) return true;  // (P3)
+    if (planted(planted_bug::sweep_hand_off_skipped)) return true;
     return !hand_off(key);
   }
 
@@ -120,8 +123,8 @@ class sweep_protection {
  private:
   record* claim() noexcept;
 
-  alignas(64) std::atomic<std::size_t> active_{0};
-  alignas(64) std::atomic<record*> records_{nullptr};
+  alignas(64) atomic<std::size_t> active_{0};
+  alignas(64) atomic<record*> records_{nullptr};
 };
 
 }  // namespace enlist::detail

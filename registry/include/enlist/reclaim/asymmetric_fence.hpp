@@ -14,8 +14,13 @@
 // The choice is made once, during static initialisation; a light fence that runs earlier (from
 // another translation unit's static initialiser) sees "unavailable" and uses the full fence,
 // which is the safe direction.
+//
+// Under the deterministic scheduler of the test suite (detail/atomic.hpp) threads run one at a
+// time, so every execution is sequentially consistent: each fence is only a schedule point there.
 
 #include <atomic>
+
+#include "enlist/detail/atomic.hpp"
 
 namespace enlist::reclaim {
 
@@ -28,7 +33,9 @@ extern const bool membarrier_available;
 // (GCC refuses them under -fsanitize=thread); there, a locked RMW on a thread-private word is a
 // full fence on x86 and adds no happens-before edge between threads that could hide a real race.
 inline void seq_cst_fence() noexcept {
-#if defined(__SANITIZE_THREAD__)
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+  enlist::detail::schedule_point();
+#elif defined(__SANITIZE_THREAD__)
   thread_local std::atomic<int> word{0};
   word.exchange(0, std::memory_order_seq_cst);
 #else
@@ -37,11 +44,15 @@ inline void seq_cst_fence() noexcept {
 }
 
 inline void light_fence() noexcept {
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+  enlist::detail::schedule_point();
+#else
   if (detail::membarrier_available) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
     seq_cst_fence();
   }
+#endif
 }
 
 void heavy_fence() noexcept;

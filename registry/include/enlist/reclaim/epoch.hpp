@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <limits>
 
+#include "enlist/detail/atomic.hpp"
 #include "enlist/reclaim/asymmetric_fence.hpp"
 
 namespace enlist::reclaim {
@@ -40,8 +41,8 @@ inline constexpr std::uint64_t quiescent = std::numeric_limits<std::uint64_t>::m
 // One per thread that has used a guard; records are never freed, only reused after their thread
 // exits, so a scan may always read them.
 struct alignas(64) thread_record {
-  std::atomic<std::uint64_t> announced{quiescent};
-  std::atomic<bool> in_use{false};
+  enlist::detail::atomic<std::uint64_t> announced{quiescent};
+  enlist::detail::atomic<bool> in_use{false};
   thread_record* next = nullptr;  // immutable once the record is published in the list
   std::uint32_t index = 0;        // dense and stable: 0, 1, 2... in order of creation
   // Owner-only fields: never read by other threads.
@@ -58,7 +59,7 @@ class epoch_domain {
 
   // The calling thread's record, registered on first use.
   thread_record& this_thread() noexcept {
-    thread_record* r = tls_record;
+    thread_record* r = current_record();
     return r != nullptr ? *r : register_thread();
   }
 
@@ -94,11 +95,29 @@ class epoch_domain {
   inline static thread_local thread_record* tls_record = nullptr;
   friend struct record_releaser;
 
+  // The calling thread's record. Scheduled threads of the deterministic scheduler share one OS
+  // thread, so there the scheduler keeps the slot, one per scheduled thread (detail/atomic.hpp).
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+  static thread_record* current_record() noexcept {
+    return static_cast<thread_record*>(enlist::detail::scheduled_thread_slot());
+  }
+  static void set_current_record(thread_record* r) noexcept {
+    enlist::detail::scheduled_thread_slot() = r;
+  }
+#else
+  static thread_record* current_record() noexcept {
+    return tls_record;
+  }
+  static void set_current_record(thread_record* r) noexcept {
+    tls_record = r;
+  }
+#endif
+
   static epoch_domain instance_;
 
-  alignas(64) std::atomic<std::uint64_t> epoch_{1};
-  alignas(64) std::atomic<thread_record*> records_{nullptr};
-  std::atomic<std::uint32_t> record_count_{0};
+  alignas(64) enlist::detail::atomic<std::uint64_t> epoch_{1};
+  alignas(64) enlist::detail::atomic<thread_record*> records_{nullptr};
+  enlist::detail::atomic<std::uint32_t> record_count_{0};
 };
 
 // Small dense index of the calling thread (its record's index), for striping counters.

@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "enlist/detail/atomic.hpp"
+#include "enlist/detail/planted_bug.hpp"
 #include "enlist/reclaim/epoch.hpp"
 
 namespace enlist::reclaim {
@@ -48,7 +50,8 @@ class retired_list {
     for (; tail->next_retired != nullptr; tail = tail->next_retired) {
       youngest_needed = std::min(youngest_needed, tail->next_retired->retire_tag);
     }
-    if (domain.oldest_announced_hint() <= youngest_needed) {
+    if (domain.oldest_announced_hint() <= youngest_needed &&
+        !enlist::detail::planted(enlist::detail::planted_bug::reclaim_ignores_readers)) {
       splice(list, tail);
       return 0;
     }
@@ -59,7 +62,8 @@ class retired_list {
     while (list != nullptr) {
       retired_node* node = list;
       list = node->next_retired;
-      if (node->retire_tag < oldest) {
+      if (node->retire_tag < oldest ||
+          enlist::detail::planted(enlist::detail::planted_bug::reclaim_ignores_readers)) {
         free(node);
         ++freed;
       } else {
@@ -92,7 +96,7 @@ class retired_list {
                                           std::memory_order_relaxed));
   }
 
-  std::atomic<retired_node*> head_{nullptr};
+  enlist::detail::atomic<retired_node*> head_{nullptr};
 };
 
 }  // namespace enlist::reclaim

@@ -1,0 +1,92 @@
+#pragma once
+// The atomic type every lock-free part of enlist uses (the map, the reclamation, the sweep
+// protection, the registry's flags), so that the test suite can run them under a deterministic
+// scheduler, the technique of folly's DeterministicSchedule.
+//
+// Production builds: `detail::atomic<T>` is std::atomic<T> itself (an alias, so the code the
+// compiler sees is exactly the std::atomic code: no wrapper, no hook, no cost).
+//
+// Scheduled builds (ENLIST_DETERMINISTIC_SCHEDULE defined, only ever in the test suite, which
+// compiles the library a second time for them): every operation on a detail::atomic, and every
+// fence of reclaim/asymmetric_fence.hpp, first calls schedule_point(). The scheduler
+// (tests/support/schedule) runs scheduled threads as fibers, one at a time, and decides at each
+// such point, from a seed, which one goes on; so an interleaving of atomic steps is a function of
+// the seed and replays exactly. The reclamation's per-thread record is the one other piece of
+// per-thread state, and the scheduler keeps it per scheduled thread. It explores sequentially consistent interleavings only: reorderings that the memory
+// model allows beyond those are left to the real-thread tests, TSan and the memory-order
+// argument written next to each operation.
+
+#include <atomic>
+
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+
+namespace enlist::detail {
+
+// Both defined by the scheduler the test is linked with.
+// A point at which the scheduler may let another scheduled thread run. A no-op on other threads.
+void schedule_point() noexcept;
+// The calling thread's slot for its reclamation record (reclaim/epoch.hpp). Scheduled threads
+// share one OS thread, so a thread_local cannot tell them apart; other threads get their own.
+void*& scheduled_thread_slot() noexcept;
+
+// std::atomic's interface, as far as enlist uses it, with a schedule point before each step.
+template <class T>
+class atomic {
+ public:
+  constexpr atomic() noexcept : value_() {}
+  constexpr atomic(T desired) noexcept : value_(desired) {}  // NOLINT: as std::atomic
+  atomic(const atomic&) = delete;
+  atomic& operator=(const atomic&) = delete;
+
+  T load(std::memory_order order = std::memory_order_seq_cst) const noexcept {
+    schedule_point();
+    return value_.load(order);
+  }
+  void store(T desired, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    schedule_point();
+    value_.store(desired, order);
+  }
+  T exchange(T desired, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    schedule_point();
+    return value_.exchange(desired, order);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
+                               std::memory_order failure) noexcept {
+    schedule_point();
+    return value_.compare_exchange_strong(expected, desired, success, failure);
+  }
+  // Never fails spuriously here: a spurious failure is one more retry of a loop, which the
+  // scheduler could not choose and a replay could not repeat.
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success,
+                             std::memory_order failure) noexcept {
+    return compare_exchange_strong(expected, desired, success, failure);
+  }
+  T fetch_add(T arg, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    schedule_point();
+    return value_.fetch_add(arg, order);
+  }
+  T fetch_sub(T arg, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    schedule_point();
+    return value_.fetch_sub(arg, order);
+  }
+  T fetch_or(T arg, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    schedule_point();
+    return value_.fetch_or(arg, order);
+  }
+
+ private:
+  std::atomic<T> value_;
+};
+
+}  // namespace enlist::detail
+
+#else
+
+namespace enlist::detail {
+
+template <class T>
+using atomic = std::atomic<T>;
+
+}  // namespace enlist::detail
+
+#endif
