@@ -233,7 +233,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<thread_program> runs;
     for (unsigned t = 0; t < thread_count; ++t)
       runs.emplace_back(map, memory, ever_failing, t);
-    enlist::test::run_thread_programs(runs, programs);
+    enlist::test::run_thread_programs(runs, programs, enlist::test::schedule_seed(data, size));
     memory.fail_allocations(false);
     check_final_state(map, runs);
 

@@ -304,7 +304,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::vector<thread_program> runs;
     for (unsigned t = 0; t < thread_count; ++t)
       runs.emplace_back(context, t);
-    enlist::test::run_thread_programs(runs, programs);
+    enlist::test::run_thread_programs(runs, programs, enlist::test::schedule_seed(data, size));
     memory.fail_allocations(false);
 
     std::size_t enlisted = 0;

@@ -1,48 +1,89 @@
 // Runs a libFuzzer harness (LLVMFuzzerTestOneInput) over stored inputs without libFuzzer, so that
-// the ordinary test suite replays the corpus under any compiler and sanitizer. Arguments: files
-// or directories of inputs; a failing input aborts inside the harness.
+// the ordinary test suite replays the corpus under any compiler and sanitizer.
+//
+//   <harness>_replay [--sweep N [--from K]] <file or directory>...
+//
+// A failing input aborts inside the harness. --sweep N (scheduled harnesses only) runs every
+// input under N schedules, seeds s + K ... s + K + N - 1 where s is the input's own seed: a
+// search for an interleaving that breaks a given program, e.g. one that failed on real threads.
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <vector>
 
+#include "support/fuzz_check.hpp"
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 
 namespace {
 
-void replay(const std::filesystem::path& file) {
+std::vector<char> read(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
-  const std::vector<char> bytes{std::istreambuf_iterator<char>(in),
-                                std::istreambuf_iterator<char>()};
-  LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int usage() {
+  std::fprintf(stderr, "usage: replay [--sweep N [--from K]] <input file or directory>...\n");
+  return 2;
+}
+
+bool parse_count(const char* text, std::uint64_t& out) {
+  char* end = nullptr;
+  out = std::strtoull(text, &end, 10);
+  return end != text && *end == '\0';
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t replayed = 0;
+  std::uint64_t sweep = 1;
+  std::uint64_t from = 0;
+  std::vector<std::filesystem::path> files;
   for (int i = 1; i < argc; ++i) {
-    const std::filesystem::path path(argv[i]);
-    std::vector<std::filesystem::path> files;
-    if (std::filesystem::is_directory(path)) {
-      for (const auto& entry : std::filesystem::directory_iterator(path)) {
-        if (entry.is_regular_file()) files.push_back(entry.path());
+    const bool is_sweep = std::strcmp(argv[i], "--sweep") == 0;
+    if (is_sweep || std::strcmp(argv[i], "--from") == 0) {
+      if (i + 1 == argc || !parse_count(argv[++i], is_sweep ? sweep : from) || sweep == 0) {
+        return usage();
       }
-      std::sort(files.begin(), files.end());  // a stable order makes a failure reproducible
-    } else {
-      files.push_back(path);
+#if !defined(ENLIST_DETERMINISTIC_SCHEDULE)
+      std::fprintf(stderr, "%s needs a scheduled harness (<harness>_scheduled_replay)\n",
+                   argv[i - 1]);
+      return 2;
+#endif
+      continue;
     }
-    for (const auto& file : files) {
-      replay(file);
-      ++replayed;
+    const std::filesystem::path path(argv[i]);
+    if (std::filesystem::is_directory(path)) {
+      std::vector<std::filesystem::path> found;
+      for (const auto& entry : std::filesystem::directory_iterator(path)) {
+        if (entry.is_regular_file()) found.push_back(entry.path());
+      }
+      std::sort(found.begin(), found.end());  // a stable order makes a failure reproducible
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (std::filesystem::is_regular_file(path)) {
+      files.push_back(path);
+    } else {
+      std::fprintf(stderr, "no such input: %s\n", argv[i]);
+      return 2;
     }
   }
-  std::printf("replayed %zu inputs\n", replayed);
+  for (const auto& file : files) {
+    const std::vector<char> bytes = read(file);
+    for (std::uint64_t k = 0; k < sweep; ++k) {
+      enlist::test::schedule_sweep_offset() = from + k;
+      LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    }
+  }
+  std::printf("replayed %zu inputs", files.size());
+  if (sweep > 1) std::printf(" under %llu schedules each", static_cast<unsigned long long>(sweep));
+  std::printf("\n");
   // An empty corpus proves nothing: refuse it rather than pass.
-  return replayed > 0 ? 0 : 1;
+  return files.empty() ? 1 : 0;
 }
