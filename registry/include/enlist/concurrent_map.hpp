@@ -44,8 +44,10 @@
 // counter (the only write is the thread's announcement in its own reclamation record).
 //
 // LINEARIZATION POINTS
-//   insert: the successful value CAS (ok); the load of a live unfrozen value (exists), or of a
-//           live frozen one followed by a re-load of `current` that returns the same table.
+//   insert: the successful value CAS (ok); the load of a live unfrozen value of key's cell
+//           (exists), or of a live frozen one followed by a re-load of `current` that returns
+//           the same table. Only key's own cell answers: a cell the probe saw unclaimed may have
+//           been claimed by another key, and frozen, before its value word was loaded.
 //   erase:  the successful value CAS (ok); absent like find.
 //   find:   at the key's cell, the load of an unfrozen value word: while a cell is unfrozen its
 //           table is the one every operation on that key uses. At an unclaimed cell (absent),
@@ -292,11 +294,15 @@ inline map_status concurrent_map::insert(key_type key, value_type value) noexcep
     }
     std::uint64_t word = p.word;
     bool claimed = false;
+    // Whether the cell is key's, so that its value word is key's state. A cell the probe saw
+    // unclaimed may hold another key by the time its value word was loaded.
+    bool own_cell = p.matched;
     if (!p.matched && !detail::is_frozen(word)) {
       key_type expected = detail::no_key;
       claimed = p.cell->key.compare_exchange_strong(expected, key, std::memory_order_relaxed,
                                                     std::memory_order_relaxed);  // (M4)
       if (!claimed && expected != key) continue;  // another key took the cell: probe again
+      own_cell = true;
     }
     while (!detail::is_frozen(word)) {
       if (detail::is_live(word)) {
@@ -315,9 +321,9 @@ inline map_status concurrent_map::insert(key_type key, value_type value) noexcep
     }
     // The cell froze under us: the key belongs to the successor now.
     if (claimed) count(*t, record, detail::claim_unit);
-    // Frozen and live while t is still current: present, answered like find (and without
-    // needing the migration, which may be waiting for memory).
-    if (detail::is_live(word) && load_current() == t) return map_status::exists;
+    // Frozen and live in key's own cell while t is still current: present, answered like find
+    // (and without needing the migration, which may be waiting for memory).
+    if (own_cell && detail::is_live(word) && load_current() == t) return map_status::exists;
     if (help_migrate(*t) != map_status::ok) return map_status::out_of_memory;
     t = load_current();
   }
