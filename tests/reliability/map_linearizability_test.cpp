@@ -1,8 +1,19 @@
 // concurrent_map is linearizable: thousands of short random histories of insert, erase and find
-// from threads outnumbering the cores, on a few hot keys and on private keys that push the table
-// through migrations, each checked key by key against a sequential map. A map whose erase is a
-// find followed by an erase (so that two racing erases can both succeed) must be caught: that is
-// what shows the checker can fail.
+// on a few hot keys, mixed with churn of keys private to each thread around a small live set, so
+// that a 64-cell table migrates again and again while the hot keys are fought over. Every
+// history is checked key by key against a sequential map.
+//
+// The file builds twice (tests/reliability/CMakeLists.txt):
+//   map_linearizability_test            real threads (8, four times the cores), preemption-driven;
+//   map_linearizability_scheduled_test  the deterministic scheduler: each history is a function
+//                                       of one seed (its shape, its operations and the
+//                                       interleaving of every atomic step), so a failure
+//                                       replays exactly with ENLIST_HISTORY_SEED=<seed>.
+// Histories to run: ENLIST_HISTORIES=<n> (default 10,000 real, 20,000 scheduled).
+//
+// Checkers that never fail prove nothing, so each must catch a broken map: an erase built as a
+// find followed by an erase (both modes), and, under the scheduler, every migration bug planted
+// in the library (detail/planted_bug.hpp).
 
 #include <gtest/gtest.h>
 
@@ -16,8 +27,11 @@
 #include <vector>
 
 #include "enlist/concurrent_map.hpp"
+#include "enlist/detail/planted_bug.hpp"
+#include "support/concurrent_runner.hpp"
+#include "support/history_seeds.hpp"
+#include "support/keys.hpp"
 #include "support/linearizability.hpp"
-#include "support/round_runner.hpp"
 #include "support/scale.hpp"
 
 namespace {
@@ -25,11 +39,9 @@ namespace {
 using enlist::concurrent_map;
 using enlist::map_result;
 using enlist::map_status;
+using enlist::test::address;
+using enlist::test::scheduled_build;
 using key_type = concurrent_map::key_type;
-
-key_type address(std::uint64_t i) {
-  return 0x7f0000000000ULL + i * 16;
-}
 
 enum class map_op : std::uint8_t { insert, erase, find };
 
@@ -94,101 +106,192 @@ struct find_then_erase_map {
   map_result erase(key_type k) {
     const map_result found = map.find(k);
     if (!found) return found;
-    std::this_thread::yield();  // widen the window a preemption would open anyway
+    if (!scheduled_build) std::this_thread::yield();  // widen the window a preemption opens
     map.erase(k);
     return found;
   }
   map_result find(key_type k) { return map.find(k); }
 };
 
-constexpr unsigned thread_count = 8;       // 4x the cores of the machines this runs on
-constexpr std::uint64_t filler_keys = 40;  // a fresh table holds 48 before it migrates
+constexpr unsigned max_threads = 8;  // 4x the cores of the machines this runs on
 
-struct history_stats {
-  std::size_t rounds = 0;
+struct history_result {
   std::size_t overlapping = 0;
+  std::uint64_t migrations = 0;
   std::optional<std::string> violation;
 };
 
-// Runs up to `rounds` random histories, each on a fresh map, and stops at the first one that is
-// not linearizable.
+// One history, entirely decided by `seed` under the scheduler (on real threads the interleaving
+// is the machine's). The 64-cell table starts with a few live keys and enough dead cells that
+// the first migration comes within the first calls; then each thread mixes operations on 1-3
+// hot keys with churn of its own keys (new keys inserted, some erased again, finds of both), so
+// that dead cells pile up again and the table keeps migrating while the hot keys are fought over.
 template <class Map>
-history_stats run_histories(std::size_t rounds, std::uint64_t seed) {
-  enlist::test::round_runner runner(thread_count);
-  history_stats stats;
+history_result run_history(enlist::test::concurrent_runner& runner, std::uint64_t seed) {
   std::mt19937_64 shape(seed);
-  for (std::size_t round = 0; round < rounds; ++round) {
-    Map subject;
-    for (std::uint64_t i = 0; i < filler_keys; ++i)
-      subject.map.insert(address(100'000 + i), i);
-    const std::uint64_t hot_keys = 1 + shape() % 3;
-    const std::size_t ops_per_thread = 10 + shape() % 21;
-    const std::uint64_t round_seed = shape();
-    enlist::test::history_clock clock;
-    std::vector<enlist::test::thread_log<map_spec>> logs(thread_count);
-    runner.run([&](unsigned t) {
-      std::mt19937_64 random(round_seed + t);
-      auto& log = logs[t];
-      log.reserve(ops_per_thread);
-      std::uint64_t next_private = 0;
-      for (std::size_t i = 0; i < ops_per_thread; ++i) {
-        // One operation in five inserts a key of this thread's own: together they fill the
-        // table past 3/4 and migrate it while the hot keys are being fought over.
-        const bool own = random() % 5 == 0;
-        const key_type key =
-            own ? address(1000 + t * 1000 + next_private++) : address(1 + random() % hot_keys);
-        const auto op = own ? map_op::insert : static_cast<map_op>(random() % 3);
-        const std::uint64_t value = (std::uint64_t{t} << 32) | i;  // unique per insert
-        // Yielding inside the interval, after the invocation stamp or before the response stamp,
-        // lets other threads run while this call is pending, as a preemption would: on a loaded
-        // machine the threads would otherwise run their few calls one after another.
-        const bool yield_first = random() % 8 == 0;
-        const bool yield_last = random() % 8 == 0;
-        const std::uint64_t invoked = clock.now();
-        if (yield_first) std::this_thread::yield();
-        map_result out{};
-        switch (op) {
-          case map_op::insert:
-            out = subject.insert(key, value);
-            break;
-          case map_op::erase:
-            out = subject.erase(key);
-            break;
-          case map_op::find:
-            out = subject.find(key);
-            break;
-        }
-        if (yield_last) std::this_thread::yield();
-        const std::uint64_t responded = clock.now();
-        log.push_back({key, {op, value}, out, invoked, responded});
-      }
-    });
-    const auto result = enlist::test::check_linearizable<map_spec>(logs);
-    ++stats.rounds;
-    stats.overlapping += result.overlapping;
-    if (!result.linearizable) {
-      stats.violation = result.report;
-      return stats;
-    }
+  const unsigned threads =
+      scheduled_build ? 2 + static_cast<unsigned>(shape() % (max_threads - 1)) : max_threads;
+  const std::uint64_t live_keys = shape() % 13;       // survive every migration
+  const std::uint64_t dead_keys = 28 + shape() % 20;  // with the live ones, up to 47 of 48
+  const std::uint64_t hot_keys = 1 + shape() % 3;
+  const std::size_t ops_per_thread = 16 + shape() % 33;
+  const unsigned private_share = 2 + static_cast<unsigned>(shape() % 3);  // 2..4 of 6 calls
+  const std::uint64_t round_seed = shape();
+
+  Map subject;
+  for (std::uint64_t i = 0; i < live_keys; ++i)
+    subject.map.insert(address(100'000 + i), i);
+  for (std::uint64_t i = 0; i < dead_keys && live_keys + i < 47; ++i) {
+    subject.map.insert(address(200'000 + i), i);
+    subject.map.erase(address(200'000 + i));
   }
+  enlist::test::history_clock clock;
+  std::vector<enlist::test::thread_log<map_spec>> logs(threads);
+  const auto outcome = runner.run(
+      [&](unsigned t) {
+        std::mt19937_64 random(round_seed + t);
+        auto& log = logs[t];
+        log.reserve(ops_per_thread);
+        std::vector<key_type> own_live;
+        std::uint64_t next_own = 0;
+        for (std::size_t i = 0; i < ops_per_thread; ++i) {
+          key_type key;
+          map_op op;
+          if (random() % 6 < private_share) {
+            const unsigned pick = static_cast<unsigned>(random() % 20);
+            if (own_live.empty() || pick < 11) {
+              key = address(1000 + t * 1000 + next_own++);
+              op = map_op::insert;
+            } else {
+              const std::size_t j = random() % own_live.size();
+              key = own_live[j];
+              op = pick < 17 ? map_op::erase : map_op::find;
+              if (op == map_op::erase) own_live.erase(own_live.begin() + static_cast<long>(j));
+            }
+          } else {
+            key = address(1 + random() % hot_keys);
+            op = static_cast<map_op>(random() % 3);
+          }
+          const std::uint64_t value = (std::uint64_t{t} << 32) | i;  // unique per insert
+          // On real threads, yielding inside the interval lets other threads run while this
+          // call is pending, as a preemption would; the scheduler interleaves by itself.
+          const bool yield_first = !scheduled_build && random() % 8 == 0;
+          const bool yield_last = !scheduled_build && random() % 8 == 0;
+          const std::uint64_t invoked = clock.now();
+          if (yield_first) std::this_thread::yield();
+          map_result out{};
+          switch (op) {
+            case map_op::insert:
+              out = subject.insert(key, value);
+              if (out.status == map_status::ok && key >= address(1000)) own_live.push_back(key);
+              break;
+            case map_op::erase:
+              out = subject.erase(key);
+              break;
+            case map_op::find:
+              out = subject.find(key);
+              break;
+          }
+          if (yield_last) std::this_thread::yield();
+          const std::uint64_t responded = clock.now();
+          log.push_back({key, {op, value}, out, invoked, responded});
+        }
+      },
+      enlist::test::mix_seed(seed ^ 0x5c4ed), threads);
+  history_result result;
+  result.migrations = subject.map.stats().migrations;
+  if (!outcome.completed) {
+    result.violation = "the schedule (" + outcome.schedule + ") did not finish: livelock";
+    return result;
+  }
+  const auto check = enlist::test::check_linearizable<map_spec>(logs);
+  result.overlapping = check.overlapping;
+  if (!check.linearizable) {
+    result.violation =
+        check.report + "under " + (outcome.schedule.empty() ? "real threads" : outcome.schedule);
+  }
+  return result;
+}
+
+struct run_stats {
+  std::size_t histories = 0;
+  std::size_t overlapping = 0;
+  std::uint64_t migrations = 0;
+  std::optional<std::string> violation;
+};
+
+// Runs up to `histories` histories with seeds derived from `base`, stopping at the first
+// violation, whose report says how to replay it.
+template <class Map>
+run_stats run_histories(std::size_t histories, std::uint64_t base) {
+  enlist::test::concurrent_runner runner(max_threads);
+  run_stats stats;
+  stats.violation = enlist::test::for_each_history(
+      histories, base,
+      [&](std::uint64_t seed) {
+        const history_result r = run_history<Map>(runner, seed);
+        stats.overlapping += r.overlapping;
+        stats.migrations += r.migrations;
+        return r.violation;
+      },
+      stats.histories);
   return stats;
 }
 
-TEST(MapLinearizability, ThousandsOfRandomHistoriesAreLinearizable) {
-  const std::size_t rounds = enlist::test::scaled(10000, 5);
-  const history_stats stats = run_histories<real_map>(rounds, 1);
+TEST(MapLinearizability, RandomHistoriesAcrossMigrationsAreLinearizable) {
+  const std::size_t histories = enlist::test::histories_to_run(10000, 20000);
+  const run_stats stats = run_histories<real_map>(histories, 1);
   ASSERT_FALSE(stats.violation) << *stats.violation;
-  EXPECT_EQ(stats.rounds, rounds);
-  // Without overlapping operations every history would be trivially linearizable.
-  EXPECT_GT(stats.overlapping, rounds) << "the histories were hardly concurrent";
-  std::cout << stats.rounds << " histories, " << stats.overlapping
-            << " operations overlapping another thread's on their key\n";
+  // Without overlapping operations every history would be trivially linearizable, and without
+  // migrations the hardest paths would go untested.
+  EXPECT_GT(stats.overlapping, stats.histories) << "the histories were hardly concurrent";
+  EXPECT_GT(stats.migrations, stats.histories) << "too few migrations in the histories";
+  std::cout << stats.histories << " histories, " << stats.overlapping
+            << " operations overlapping another thread's on their key, " << stats.migrations
+            << " migrations\n";
 }
 
 TEST(MapLinearizability, AnEraseThatIsAFindThenAnEraseIsCaught) {
-  const history_stats stats = run_histories<find_then_erase_map>(enlist::test::scaled(3000, 3), 2);
-  ASSERT_TRUE(stats.violation) << "no violation in " << stats.rounds << " histories";
-  std::cout << "caught after " << stats.rounds << " histories:\n" << *stats.violation;
+  const run_stats stats = run_histories<find_then_erase_map>(enlist::test::scaled(3000, 3), 2);
+  ASSERT_TRUE(stats.violation) << "no violation in " << stats.histories << " histories";
+  std::cout << "caught after " << stats.histories << " histories:\n" << *stats.violation << '\n';
 }
+
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+
+// Each bug planted in the migration must make some history fail. (Reclamation bugs are the
+// reclaimer's own tests' to catch: tests/reclaim.)
+class PlantedMigrationBug : public testing::TestWithParam<enlist::detail::planted_bug> {
+ protected:
+  void SetUp() override { enlist::detail::planted_bug_in_effect = GetParam(); }
+  void TearDown() override {
+    enlist::detail::planted_bug_in_effect = enlist::detail::planted_bug::none;
+  }
+};
+
+TEST_P(PlantedMigrationBug, IsCaught) {
+  const run_stats stats = run_histories<real_map>(20000, 3);
+  ASSERT_TRUE(stats.violation) << "no violation in " << stats.histories << " histories";
+  std::cout << "caught after " << stats.histories << " histories:\n" << *stats.violation << '\n';
+}
+
+INSTANTIATE_TEST_SUITE_P(Map, PlantedMigrationBug,
+                         testing::Values(enlist::detail::planted_bug::freeze_skipped,
+                                         enlist::detail::planted_bug::copy_unverified,
+                                         enlist::detail::planted_bug::late_copy_overwrites),
+                         [](const testing::TestParamInfo<enlist::detail::planted_bug>& bug) {
+                           switch (bug.param) {
+                             case enlist::detail::planted_bug::freeze_skipped:
+                               return "CopyingCellsWithoutFreezingThem";
+                             case enlist::detail::planted_bug::copy_unverified:
+                               return "PublishingBeforeEveryChunkIsCopied";
+                             case enlist::detail::planted_bug::late_copy_overwrites:
+                               return "ALateCopierOverwritingTheSuccessor";
+                             default:
+                               return "Unnamed";
+                           }
+                         });
+
+#endif
 
 }  // namespace

@@ -7,9 +7,14 @@
 //
 // A registry whose end releases the reference before it removes the entry (built here from the
 // real registry and a state policy, nothing else) must be caught: two racing ends both release.
+//
+// Built twice, like map_linearizability_test.cpp: on real threads, and under the deterministic
+// scheduler (registry_linearizability_scheduled_test), where each history is a function of its
+// seed and replays with ENLIST_HISTORY_SEED=<seed>; ENLIST_HISTORIES=<n> sets how many run.
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <cstdint>
 #include <iostream>
 #include <optional>
@@ -21,9 +26,9 @@
 #include "enlist/registry.hpp"
 #include "enlist/status.hpp"
 #include "support/audited_state.hpp"
+#include "support/concurrent_runner.hpp"
+#include "support/history_seeds.hpp"
 #include "support/linearizability.hpp"
-#include "support/round_runner.hpp"
-#include "support/scale.hpp"
 
 namespace {
 
@@ -110,12 +115,16 @@ struct real_registry {
 // removes the entry. The real registry does the removing; its own release is switched off for
 // the duration of that end, so the only change is the order of the two steps.
 struct release_then_remove_registry {
-  inline static thread_local bool inside_end = false;
+  // Per thread of the round (a thread_local cannot tell scheduled threads apart).
+  inline static std::array<bool, 8> inside_end{};
+  static bool& inside() {
+    return inside_end[static_cast<std::size_t>(enlist::test::concurrent_runner::current_thread())];
+  }
   struct policy {
     using state_type = audited_state;
     static void add_ref(audited_state* s) noexcept { s->AddRef(); }
     static void release(audited_state* s) noexcept {
-      if (!inside_end) s->Release();
+      if (enlist::test::concurrent_runner::current_thread() < 0 || !inside()) s->Release();
     }
     static bool is_canceled(const audited_state* s) noexcept { return s->IsCanceled(); }
   };
@@ -125,16 +134,93 @@ struct release_then_remove_registry {
   hresult end(audited_state* s) {
     if (!sessions.is_enlisted(s)) return enlist::SYNC_E_INVALID_OPERATION;
     s->Release();
-    std::this_thread::yield();  // widen the window a preemption would open anyway
-    inside_end = true;
+    if (!enlist::test::scheduled_build) std::this_thread::yield();  // widen the window
+    inside() = true;
     const hresult hr = sessions.end(s);
-    inside_end = false;
+    inside() = false;
     return hr;
   }
   std::optional<sync_provider_role> role_of(audited_state* s) { return sessions.role_of(s); }
 };
 
 constexpr unsigned thread_count = 8;  // 4x the cores of the machines this runs on
+
+// One history, decided by `seed` (and, under the scheduler, interleaved by it too): 2-8 threads
+// (8 on real threads) call begin, end and role_of on 1-3 states, then an audit after the join
+// observes each state's role and the references the registry holds.
+template <class Registry>
+std::optional<std::string> run_history(enlist::test::concurrent_runner& runner,
+                                       enlist::test::state_pool& states, std::uint64_t seed,
+                                       std::size_t& overlapping) {
+  std::mt19937_64 shape(seed);
+  const unsigned threads = enlist::test::scheduled_build
+                               ? 2 + static_cast<unsigned>(shape() % (thread_count - 1))
+                               : thread_count;
+  for (std::size_t i = 0; i < states.size(); ++i)
+    states[i].revive();
+  const std::size_t state_count = 1 + shape() % 3;
+  const std::size_t ops_per_thread = 10 + shape() % 21;
+  const std::uint64_t round_seed = shape();
+  enlist::test::history_clock clock;
+  // One log per thread, plus one for the audit after the join.
+  std::vector<enlist::test::thread_log<registry_spec>> logs(threads + 1);
+  enlist::test::round_outcome outcome;
+  {
+    Registry subject;
+    outcome = runner.run(
+        [&](unsigned t) {
+          std::mt19937_64 random(round_seed + t);
+          auto& log = logs[t];
+          log.reserve(ops_per_thread);
+          for (std::size_t i = 0; i < ops_per_thread; ++i) {
+            audited_state* s = states.get(random() % state_count);
+            const auto op = static_cast<registry_op>(random() % 3);
+            const auto role = static_cast<sync_provider_role>(random() % 2);
+            // On real threads, yielding inside the interval lets other threads run while this
+            // call is pending, as a preemption would; the scheduler interleaves by itself.
+            const bool yield_first = !enlist::test::scheduled_build && random() % 8 == 0;
+            const bool yield_last = !enlist::test::scheduled_build && random() % 8 == 0;
+            registry_spec::output out;
+            const std::uint64_t invoked = clock.now();
+            if (yield_first) std::this_thread::yield();
+            switch (op) {
+              case registry_op::begin:
+                out.status = subject.begin(role, s);
+                break;
+              case registry_op::end:
+                out.status = subject.end(s);
+                break;
+              default:
+                out.found = subject.role_of(s);
+            }
+            if (yield_last) std::this_thread::yield();
+            const std::uint64_t responded = clock.now();
+            log.push_back(
+                {reinterpret_cast<std::uintptr_t>(s), {op, role}, out, invoked, responded});
+          }
+        },
+        enlist::test::mix_seed(seed ^ 0x5c4ed), threads);
+    for (std::size_t i = 0; i < state_count; ++i) {
+      audited_state* s = states.get(i);
+      const std::uint64_t invoked = clock.now();
+      const registry_spec::output out{enlist::S_OK, subject.role_of(s), s->registry_refs()};
+      logs[threads].push_back({reinterpret_cast<std::uintptr_t>(s),
+                               {registry_op::audit, sync_provider_role::source},
+                               out,
+                               invoked,
+                               clock.now()});
+    }
+  }  // the registry's destructor ends what is left: every state must be back to one reference
+  const std::string under = outcome.schedule.empty() ? "" : "under " + outcome.schedule;
+  if (!outcome.completed) return "the schedule did not finish: livelock " + under;
+  const auto result = enlist::test::check_linearizable<registry_spec>(logs);
+  overlapping += result.overlapping;
+  if (!result.linearizable) return result.report + under;
+  if (!states.balanced()) {
+    return "after the registry was destroyed: " + states.first_unbalanced() + "\n" + under;
+  }
+  return std::nullopt;
+}
 
 struct history_stats {
   std::size_t rounds = 0;
@@ -143,85 +229,24 @@ struct history_stats {
 };
 
 template <class Registry>
-history_stats run_histories(std::size_t rounds, std::uint64_t seed) {
-  enlist::test::round_runner runner(thread_count);
+history_stats run_histories(std::size_t rounds, std::uint64_t base) {
+  enlist::test::concurrent_runner runner(thread_count);
   enlist::test::state_pool states(3);
   history_stats stats;
-  std::mt19937_64 shape(seed);
-  for (std::size_t round = 0; round < rounds; ++round) {
-    for (std::size_t i = 0; i < states.size(); ++i)
-      states[i].revive();
-    const std::size_t state_count = 1 + shape() % 3;
-    const std::size_t ops_per_thread = 10 + shape() % 21;
-    const std::uint64_t round_seed = shape();
-    enlist::test::history_clock clock;
-    // One log per thread, plus one for the audit after the join.
-    std::vector<enlist::test::thread_log<registry_spec>> logs(thread_count + 1);
-    {
-      Registry subject;
-      runner.run([&](unsigned t) {
-        std::mt19937_64 random(round_seed + t);
-        auto& log = logs[t];
-        log.reserve(ops_per_thread);
-        for (std::size_t i = 0; i < ops_per_thread; ++i) {
-          audited_state* s = states.get(random() % state_count);
-          const auto op = static_cast<registry_op>(random() % 3);
-          const auto role = static_cast<sync_provider_role>(random() % 2);
-          // Yielding inside the interval, after the invocation stamp or before the response stamp,
-          // lets other threads run while this call is pending, as a preemption would: on a loaded
-          // machine the threads would otherwise run their few calls one after another.
-          const bool yield_first = random() % 8 == 0;
-          const bool yield_last = random() % 8 == 0;
-          registry_spec::output out;
-          const std::uint64_t invoked = clock.now();
-          if (yield_first) std::this_thread::yield();
-          switch (op) {
-            case registry_op::begin:
-              out.status = subject.begin(role, s);
-              break;
-            case registry_op::end:
-              out.status = subject.end(s);
-              break;
-            default:
-              out.found = subject.role_of(s);
-          }
-          if (yield_last) std::this_thread::yield();
-          const std::uint64_t responded = clock.now();
-          log.push_back({reinterpret_cast<std::uintptr_t>(s), {op, role}, out, invoked, responded});
-        }
-      });
-      for (std::size_t i = 0; i < state_count; ++i) {
-        audited_state* s = states.get(i);
-        const std::uint64_t invoked = clock.now();
-        const registry_spec::output out{enlist::S_OK, subject.role_of(s), s->registry_refs()};
-        logs[thread_count].push_back({reinterpret_cast<std::uintptr_t>(s),
-                                      {registry_op::audit, sync_provider_role::source},
-                                      out,
-                                      invoked,
-                                      clock.now()});
-      }
-    }  // the registry's destructor ends what is left: every state must be back to one reference
-    const auto result = enlist::test::check_linearizable<registry_spec>(logs);
-    ++stats.rounds;
-    stats.overlapping += result.overlapping;
-    if (!result.linearizable) {
-      stats.violation = result.report;
-      return stats;
-    }
-    if (!states.balanced()) {
-      stats.violation = "after the registry was destroyed: " + states.first_unbalanced();
-      return stats;
-    }
-  }
+  stats.violation = enlist::test::for_each_history(
+      rounds, base,
+      [&](std::uint64_t seed) {
+        return run_history<Registry>(runner, states, seed, stats.overlapping);
+      },
+      stats.rounds);
   return stats;
 }
 
 TEST(RegistryLinearizability, ThousandsOfRandomHistoriesFollowTheContract) {
   reference_audit::reset();
-  const std::size_t rounds = enlist::test::scaled(10000, 5);
+  const std::size_t rounds = enlist::test::histories_to_run(10000, 20000);
   const history_stats stats = run_histories<real_registry>(rounds, 1);
   ASSERT_FALSE(stats.violation) << *stats.violation;
-  EXPECT_EQ(stats.rounds, rounds);
   EXPECT_GT(stats.overlapping, rounds) << "the histories were hardly concurrent";
   EXPECT_TRUE(reference_audit::clean()) << reference_audit::summary();
   std::cout << stats.rounds << " histories, " << stats.overlapping
