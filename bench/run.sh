@@ -69,5 +69,8 @@ echo "profile $profile: $reps repetitions of at least ${min_time}s; results in $
   --benchmark_context=platform="$platform",source="$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   --benchmark_out="$dir/benchmarks.json" --benchmark_out_format=json "${extra[@]}"
 
-/usr/bin/python3 bench/report.py "$dir"
+if ! /usr/bin/python3 bench/report.py "$dir"; then
+  echo "calibration failed: the numbers of this run are not valid (see $dir/REPORT.md)" >&2
+  exit 1
+fi
 echo "done in $((SECONDS - start)) s: $dir/REPORT.md"

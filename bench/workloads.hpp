@@ -1,12 +1,22 @@
 #pragma once
 // The workloads, written once and instantiated for every backend.
 //
-// Benchmark names are <workload>/<backend>/<live sessions>[/<access>], then Google Benchmark's
-// /real_time/threads:<n>. Every benchmark reports items_per_second (operations of the kind the
-// workload names, summed over threads, per second of wall time) and a `failures` counter: the
-// operations whose result was not the one the workload expects (always 0 for a correct backend;
-// anything else means the benchmark measured something other than it says).
+// Benchmark names are <workload>/<backend>/<live sessions>[/<access>]/threads:<n>, then Google
+// Benchmark's /manual_time. Every benchmark reports items_per_second (operations of the kind the
+// workload names, summed over threads, per second of wall time: support/thread_group.hpp says
+// how that time is taken and why it is not Google Benchmark's own), the spread of operations
+// over threads (thread_ops_min, thread_ops_max: the fewest and most operations a thread
+// completed in a round, over the mean, worst round) and a `failures` counter: the operations
+// whose result was not the one the workload expects (always 0 for a correct backend; anything
+// else means the benchmark measured something other than it says).
 //
+// Calibration (no backend):
+//   calibration   100 dependent multiply-adds per operation, nothing shared: its throughput at
+//                 n threads can be at most min(n, cores) times its 1-thread throughput, so a run
+//                 whose calibration scales past the cores has measured something else than
+//                 throughput. Registered twice: wall_clock (this suite's method) and
+//                 gbench_threads (Google Benchmark's own ->Threads()->UseRealTime()), so that
+//                 every report shows what the check catches.
 // Registry level (the session contract; enlist = enlist::registry, peers = session_contract<map>):
 //   begin_end     begin(role, s) then end(s) of a state of the thread's own, N others live.
 //                 One item = one begin + end pair.
@@ -17,11 +27,13 @@
 //                 shared by another holder, its count's cache line moving between cores.
 //   provider_mix  blocks of 16: begin(own), 13 lookups of live sessions, one end miss, end(own).
 //                 One item = one call.
-//   latency       per-call latency at 64 threads (p50_ns, p99_ns, p999_ns counters) of the
-//                 begin_end calls (each begin and each end timed) and of provider_mix (each call).
+//   latency       per-call latency (p50_ns, p99_ns, p999_ns counters) of the begin_end calls
+//                 (each begin and each end timed) and of provider_mix (each call), measured
+//                 inside the same rounds: a sample is one call's own duration, preemption
+//                 included.
 //   memory        heap bytes held per live session after beginning N sessions
 //                 (bytes_per_session counter; mallinfo2 delta, see support/heap.hpp).
-// Map level (issue 2: enlist's bare map against peers' maps, no contract):
+// Map level (enlist's bare map against peers' maps, no contract):
 //   map_begin_end insert then erase of a key of the thread's own, N others live.
 //   map_end_hit   find of a live key.   map_end_miss  find of a key never inserted.
 //   map_churn     insert then erase of an always-new key, N others live: sessions whose states
@@ -31,12 +43,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -47,6 +61,7 @@
 #include "support/heap.hpp"
 #include "support/latency.hpp"
 #include "support/states.hpp"
+#include "support/thread_group.hpp"
 #include "support/world.hpp"
 
 namespace enlist::bench {
@@ -54,6 +69,7 @@ namespace enlist::bench {
 // What a profile runs. Sizes are live sessions; the sweep repeats the main workloads at each.
 struct profile {
   std::string name;
+  std::chrono::milliseconds round{10};  // a round's wall time per core's worth of threads
   std::size_t base_live = 10000;
   std::vector<std::size_t> live_sweep;  // besides base_live
   std::vector<int> threads;             // at base_live
@@ -63,15 +79,23 @@ struct profile {
   std::vector<std::size_t> memory_live;
 };
 
-// One benchmark to register; main sorts them so that backends interleave within a workload.
+// How a benchmark is run.
+enum class run_kind {
+  rounds,         // a thread group per thread count, wall-clock manual time (thread_group.hpp)
+  gbench_threads,  // Google Benchmark's own threads and per-thread timing (calibration only)
+  once,           // a measurement, not a loop: one iteration, one repetition
+};
+
+// One benchmark to register (one per thread count); main sorts them so that backends interleave
+// within a workload.
 struct bench_spec {
   int workload = 0;         // rank of the workload
   std::size_t variant = 0;  // live size, access...: order within the workload
   int backend = 0;          // rank of the backend
-  std::string name;
-  std::function<void(benchmark::State&)> run;
+  std::string name;         // without the thread count
+  std::function<void(benchmark::State&, int threads)> run;
   std::vector<int> threads;
-  bool once = false;  // a measurement, not a loop: one iteration, one repetition
+  run_kind kind = run_kind::rounds;
 };
 
 inline constexpr std::size_t ring = 4096;        // pre-generated targets per thread
@@ -82,25 +106,72 @@ inline std::size_t sized_for(std::size_t live) {
   return live + max_threads;  // the live sessions and one in flight per thread
 }
 
-inline sync_provider_role role_of_thread(const benchmark::State& st) {
-  return (st.thread_index() & 1) != 0 ? sync_provider_role::destination
-                                      : sync_provider_role::source;
+inline sync_provider_role role_of_thread(int thread) {
+  return (thread & 1) != 0 ? sync_provider_role::destination : sync_provider_role::source;
 }
 
-inline void finish(benchmark::State& st, std::int64_t items_per_iteration, std::int64_t failures) {
-  st.SetItemsProcessed(st.iterations() * items_per_iteration);
+// The wall time of a round per core's worth of threads; main sets it from the profile.
+inline std::chrono::nanoseconds& round_per_core_share() {
+  static std::chrono::nanoseconds duration = std::chrono::milliseconds(10);
+  return duration;
+}
+
+// A round of n threads lasts the profile's share times n / cores (at least once): every thread
+// then gets about the same CPU time whatever n is, several scheduler slices of it, so that threads
+// beyond the cores take part in every round instead of waiting for a slice that never comes.
+inline std::chrono::nanoseconds round_duration(int threads) {
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return round_per_core_share() * std::max(1, (threads + cores - 1) / cores);
+}
+
+// Runs rounds of `body` on `threads` threads for as many iterations as Google Benchmark asks,
+// each round's wall span as the iteration's manual time, and reports items (operations times
+// items_per_operation), failures and the spread of operations over threads.
+inline void measure(benchmark::State& st, int threads, const round_body& body,
+                    std::int64_t items_per_operation, std::int64_t setup_failures) {
+  thread_group& group = thread_group::instance();
+  std::uint64_t operations = 0;
+  std::int64_t failures = setup_failures;
+  double min_share = 1, max_share = 1;
+  for (auto _ : st) {
+    const round_result r = group.run(threads, round_duration(threads), body);
+    st.SetIterationTime(r.seconds);
+    operations += r.operations;
+    failures += r.failures;
+    const double mean = static_cast<double>(r.operations) / threads;
+    if (mean > 0) {
+      min_share = std::min(min_share, static_cast<double>(r.min_thread) / mean);
+      max_share = std::max(max_share, static_cast<double>(r.max_thread) / mean);
+    }
+  }
+  st.SetItemsProcessed(static_cast<std::int64_t>(operations) * items_per_operation);
   st.counters["failures"] = benchmark::Counter(static_cast<double>(failures));
+  st.counters["thread_ops_min"] = min_share;
+  st.counters["thread_ops_max"] = max_share;
 }
 
-inline std::vector<const session_state*> live_targets(const benchmark::State& st, access a,
-                                                      std::size_t live) {
-  const auto idx =
-      make_indices(a, live, ring, 0x5eed + static_cast<std::uint64_t>(st.thread_index()));
+inline std::vector<const session_state*> live_targets(int thread, access a, std::size_t live) {
+  const auto idx = make_indices(a, live, ring, 0x5eed + static_cast<std::uint64_t>(thread));
   std::vector<const session_state*> out(ring);
   for (std::size_t i = 0; i < ring; ++i)
     out[i] = state_arena::get().live(idx[i]);
   return out;
 }
+
+// Per-thread lookup targets of a benchmark, made before its first round (never timed).
+inline std::vector<std::vector<const session_state*>> targets_per_thread(int threads, access a,
+                                                                          std::size_t live) {
+  std::vector<std::vector<const session_state*>> out;
+  for (int t = 0; t < threads; ++t)
+    out.push_back(live_targets(t, a, live));
+  return out;
+}
+
+// A thread's position in its rings, kept from round to round; a line of its own.
+struct alignas(64) cursor {
+  std::size_t i = 0, j = 0;
+  std::uintptr_t key = 0;
+};
 
 // ---------------------------------------------------------------------------------------------
 // Worlds
@@ -151,121 +222,212 @@ inline std::string bench_name(std::string_view workload, std::string_view backen
 }
 
 template <class W>
-W& world_for(const benchmark::State& st, std::string_view workload, std::string_view backend,
-             std::size_t live) {
+W& world_for(std::string_view workload, std::string_view backend, std::size_t live) {
   const std::string key = bench_name(workload, backend, live);
-  return world_cache::acquire<W>(st, key, [live] { return new W(live); });
+  return world_cache::acquire<W>(key, [live] { return new W(live); });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Calibration
+
+// 100 dependent multiply-adds (an LCG step each): a few hundred cycles of one core, no memory.
+inline std::uint64_t compute_step(std::uint64_t x) {
+  for (int k = 0; k < 100; ++k)
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+  return x;
+}
+
+inline void calibration(benchmark::State& st, int threads) {
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        std::uint64_t& x = cursors[static_cast<std::size_t>(t)].key;
+        return run_until_stopped(stop, [&](std::int64_t&) {
+          x = compute_step(x);
+          benchmark::DoNotOptimize(x);
+        });
+      },
+      1, 0);
+}
+
+// The same computation timed Google Benchmark's own way (one benchmark thread per thread, each
+// timing its own batch): what the wall-clock method replaces, kept so that each report shows it.
+inline void calibration_gbench_threads(benchmark::State& st, int) {
+  std::uint64_t x = static_cast<std::uint64_t>(st.thread_index());
+  for (auto _ : st) {
+    x = compute_step(x);
+    benchmark::DoNotOptimize(x);
+  }
+  st.SetItemsProcessed(st.iterations());
 }
 
 // ---------------------------------------------------------------------------------------------
 // Registry-level workloads
 
 template <class B>
-void begin_end(benchmark::State& st, std::size_t live) {
-  B::attach_thread();
-  auto& w = world_for<contract_world<B>>(st, "begin_end", B::name, live);
-  const auto own = state_arena::get().own(st.thread_index());
-  const auto role = role_of_thread(st);
-  std::size_t i = 0;
-  std::int64_t failures = w.setup_failures;
-  for (auto _ : st) {
-    bench_state* s = &own[i];
-    i = (i + 1) & (own_per_thread - 1);
-    const hresult began = w.backend.begin(role, s);
-    const hresult ended = w.backend.end(s);
-    failures += (began != S_OK) + (ended != S_OK);
-  }
-  finish(st, 1, failures);
+void begin_end(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<contract_world<B>>("begin_end", B::name, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        B::attach_thread();
+        const auto own = state_arena::get().own(t);
+        const auto role = role_of_thread(t);
+        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          bench_state* s = &own[i];
+          i = (i + 1) & (own_per_thread - 1);
+          const hresult began = w.backend.begin(role, s);
+          const hresult ended = w.backend.end(s);
+          failures += (began != S_OK) + (ended != S_OK);
+        });
+      },
+      1, w.setup_failures);
 }
 
 template <class B>
-void end_hit(benchmark::State& st, std::size_t live, access a) {
-  B::attach_thread();
-  auto& w = world_for<contract_world<B>>(st, "end_hit", B::name, live);
-  const auto targets = live_targets(st, a, live);
-  std::size_t i = 0;
-  std::int64_t hits = 0;
-  for (auto _ : st) {
-    const bool enlisted = w.backend.is_enlisted(targets[i]);
-    benchmark::DoNotOptimize(enlisted);
-    hits += enlisted;
-    i = (i + 1) & (ring - 1);
-  }
-  finish(st, 1, static_cast<std::int64_t>(st.iterations()) - hits + w.setup_failures);
+void end_hit(benchmark::State& st, int threads, std::size_t live, access a) {
+  auto& w = world_for<contract_world<B>>("end_hit", B::name, live);
+  const auto targets = targets_per_thread(threads, a, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        B::attach_thread();
+        const auto& mine = targets[static_cast<std::size_t>(t)];
+        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          const bool enlisted = w.backend.is_enlisted(mine[i]);
+          benchmark::DoNotOptimize(enlisted);
+          failures += !enlisted;
+          i = (i + 1) & (ring - 1);
+        });
+      },
+      1, w.setup_failures);
 }
 
 template <class B>
-void end_miss(benchmark::State& st, std::size_t live) {
-  B::attach_thread();
-  auto& w = world_for<contract_world<B>>(st, "end_miss", B::name, live);
-  const auto absent = state_arena::get().absent(st.thread_index());
-  std::size_t i = 0;
-  std::int64_t failures = w.setup_failures;
-  for (auto _ : st) {
-    const hresult hr = w.backend.end(&absent[i]);
-    benchmark::DoNotOptimize(hr);
-    failures += hr != SYNC_E_INVALID_OPERATION;
-    i = (i + 1) & (absent_per_thread - 1);
-  }
-  finish(st, 1, failures);
+void end_miss(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<contract_world<B>>("end_miss", B::name, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        B::attach_thread();
+        const auto absent = state_arena::get().absent(t);
+        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          const hresult hr = w.backend.end(&absent[i]);
+          benchmark::DoNotOptimize(hr);
+          failures += hr != SYNC_E_INVALID_OPERATION;
+          i = (i + 1) & (absent_per_thread - 1);
+        });
+      },
+      1, w.setup_failures);
 }
 
 template <class B>
-void release(benchmark::State& st, std::size_t live) {
-  B::attach_thread();
-  auto& w = world_for<pair_world<B>>(st, "release", B::name, live);
-  const int t = st.thread_index();
-  auto& provider = (t & 1) != 0 ? w.destination.backend : w.source.backend;
-  const auto pool = state_arena::get().own(t & ~1).first(release_pool);
-  const auto role = role_of_thread(st);
-  std::size_t i = 0;
-  std::int64_t failures = w.source.setup_failures + w.destination.setup_failures;
-  for (auto _ : st) {
-    bench_state* s = &pool[i];
-    i = (i + 1) & (release_pool - 1);
-    const hresult began = provider.begin(role, s);
-    const hresult ended = provider.end(s);
-    failures += (began != S_OK) + (ended != S_OK);
-  }
-  finish(st, 1, failures);
+void release(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<pair_world<B>>("release", B::name, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        B::attach_thread();
+        auto& provider = (t & 1) != 0 ? w.destination.backend : w.source.backend;
+        const auto pool = state_arena::get().own(t & ~1).first(release_pool);
+        const auto role = role_of_thread(t);
+        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          bench_state* s = &pool[i];
+          i = (i + 1) & (release_pool - 1);
+          const hresult began = provider.begin(role, s);
+          const hresult ended = provider.end(s);
+          failures += (began != S_OK) + (ended != S_OK);
+        });
+      },
+      1, w.source.setup_failures + w.destination.setup_failures);
 }
 
 template <class B>
-void provider_mix(benchmark::State& st, std::size_t live, access a) {
-  B::attach_thread();
-  auto& w = world_for<contract_world<B>>(st, "provider_mix", B::name, live);
-  const auto targets = live_targets(st, a, live);
-  const auto own = state_arena::get().own(st.thread_index());
-  const auto absent = state_arena::get().absent(st.thread_index());
-  const auto role = role_of_thread(st);
-  std::size_t i = 0, j = 0;
-  std::int64_t failures = w.setup_failures;
-  for (auto _ : st) {
-    bench_state* s = &own[i];
-    failures += w.backend.begin(role, s) != S_OK;
-    for (std::size_t k = 0; k < mix_lookups; ++k) {
-      failures += !w.backend.is_enlisted(targets[(j + k) & (ring - 1)]);
-    }
-    failures += w.backend.end(&absent[i]) != SYNC_E_INVALID_OPERATION;
-    failures += w.backend.end(s) != S_OK;
-    i = (i + 1) & (own_per_thread - 1);
-    j = (j + mix_lookups) & (ring - 1);
-  }
-  finish(st, mix_lookups + 3, failures);
+void provider_mix(benchmark::State& st, int threads, std::size_t live, access a) {
+  auto& w = world_for<contract_world<B>>("provider_mix", B::name, live);
+  const auto targets = targets_per_thread(threads, a, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        B::attach_thread();
+        const auto& mine = targets[static_cast<std::size_t>(t)];
+        const auto own = state_arena::get().own(t);
+        const auto absent = state_arena::get().absent(t);
+        const auto role = role_of_thread(t);
+        cursor& c = cursors[static_cast<std::size_t>(t)];
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          bench_state* s = &own[c.i];
+          failures += w.backend.begin(role, s) != S_OK;
+          for (std::size_t k = 0; k < mix_lookups; ++k) {
+            failures += !w.backend.is_enlisted(mine[(c.j + k) & (ring - 1)]);
+          }
+          failures += w.backend.end(&absent[c.i]) != SYNC_E_INVALID_OPERATION;
+          failures += w.backend.end(s) != S_OK;
+          c.i = (c.i + 1) & (own_per_thread - 1);
+          c.j = (c.j + mix_lookups) & (ring - 1);
+        });
+      },
+      mix_lookups + 3, w.setup_failures);
 }
 
-// Per-thread histograms, cleared by thread 0 before the start barrier and written by each thread
-// inside its loop only; read by thread 0 after the stop barrier that ends every thread's loop.
-inline std::vector<latency_histogram>& latency_slots() {
-  static std::vector<latency_histogram> slots(max_threads);
-  return slots;
-}
+enum class latency_mix { begin_end, provider_mix };
 
-inline void report_latency(benchmark::State& st) {
-  if (st.thread_index() != 0) return;
+// Each call timed on its own (support/latency.hpp): per-call latency, preemption included, in
+// the same rounds that give the throughput.
+template <class B>
+void latency(benchmark::State& st, int threads, std::size_t live, latency_mix mix) {
+  auto& w = world_for<contract_world<B>>("latency", B::name, live);
+  (void)ns_per_tick();  // calibrated before the first round
+  std::vector<latency_histogram> histograms(static_cast<std::size_t>(threads));
+  const auto targets = targets_per_thread(threads, access::uniform, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        B::attach_thread();
+        const auto& mine = targets[static_cast<std::size_t>(t)];
+        const auto own = state_arena::get().own(t);
+        const auto absent = state_arena::get().absent(t);
+        const auto role = role_of_thread(t);
+        latency_histogram& h = histograms[static_cast<std::size_t>(t)];
+        cursor& c = cursors[static_cast<std::size_t>(t)];
+        auto timed = [&h](auto&& call) {
+          const std::uint64_t t0 = ticks();
+          const auto result = call();
+          const std::uint64_t t1 = ticks();
+          h.add(t1 - t0);
+          return result;
+        };
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          bench_state* s = &own[c.i];
+          failures += timed([&] { return w.backend.begin(role, s); }) != S_OK;
+          if (mix == latency_mix::provider_mix) {
+            for (std::size_t k = 0; k < mix_lookups; ++k) {
+              const session_state* target = mine[(c.j + k) & (ring - 1)];
+              failures += !timed([&] { return w.backend.is_enlisted(target); });
+            }
+            failures +=
+                timed([&] { return w.backend.end(&absent[c.i]); }) != SYNC_E_INVALID_OPERATION;
+          }
+          failures += timed([&] { return w.backend.end(s); }) != S_OK;
+          c.i = (c.i + 1) & (own_per_thread - 1);
+          c.j = (c.j + mix_lookups) & (ring - 1);
+        });
+      },
+      mix == latency_mix::provider_mix ? mix_lookups + 3 : 2, w.setup_failures);
   latency_histogram all;
-  for (int t = 0; t < st.threads(); ++t)
-    all.merge(latency_slots()[static_cast<std::size_t>(t)]);
+  for (const auto& h : histograms)
+    all.merge(h);
   const double scale = ns_per_tick();
   auto ns = [&](double q) { return static_cast<double>(all.quantile(q)) * scale; };
   st.counters["p50_ns"] = ns(0.50);
@@ -274,51 +436,8 @@ inline void report_latency(benchmark::State& st) {
   st.counters["samples"] = static_cast<double>(all.total());
 }
 
-enum class latency_mix { begin_end, provider_mix };
-
 template <class B>
-void latency(benchmark::State& st, std::size_t live, latency_mix mix) {
-  B::attach_thread();
-  auto& w = world_for<contract_world<B>>(st, "latency", B::name, live);
-  if (st.thread_index() == 0) {
-    for (auto& h : latency_slots())
-      h.clear();
-    (void)ns_per_tick();
-  }
-  const auto targets = live_targets(st, access::uniform, live);
-  const auto own = state_arena::get().own(st.thread_index());
-  const auto absent = state_arena::get().absent(st.thread_index());
-  const auto role = role_of_thread(st);
-  latency_histogram& h = latency_slots()[static_cast<std::size_t>(st.thread_index())];
-  std::size_t i = 0, j = 0;
-  std::int64_t failures = w.setup_failures;
-  auto timed = [&h](auto&& call) {
-    const std::uint64_t t0 = ticks();
-    const auto result = call();
-    const std::uint64_t t1 = ticks();
-    h.add(t1 - t0);
-    return result;
-  };
-  for (auto _ : st) {
-    bench_state* s = &own[i];
-    failures += timed([&] { return w.backend.begin(role, s); }) != S_OK;
-    if (mix == latency_mix::provider_mix) {
-      for (std::size_t k = 0; k < mix_lookups; ++k) {
-        const session_state* target = targets[(j + k) & (ring - 1)];
-        failures += !timed([&] { return w.backend.is_enlisted(target); });
-      }
-      failures += timed([&] { return w.backend.end(&absent[i]); }) != SYNC_E_INVALID_OPERATION;
-    }
-    failures += timed([&] { return w.backend.end(s); }) != S_OK;
-    i = (i + 1) & (own_per_thread - 1);
-    j = (j + mix_lookups) & (ring - 1);
-  }
-  finish(st, mix == latency_mix::provider_mix ? mix_lookups + 3 : 2, failures);
-  report_latency(st);
-}
-
-template <class B>
-void memory(benchmark::State& st, std::size_t live) {
+void memory(benchmark::State& st, int, std::size_t live) {
   world_cache::clear();
   B::attach_thread();
   B::quiesce();
@@ -335,7 +454,8 @@ void memory(benchmark::State& st, std::size_t live) {
     B::quiesce();
     st.ResumeTiming();
   }
-  finish(st, static_cast<std::int64_t>(live), failures);
+  st.SetItemsProcessed(st.iterations() * static_cast<std::int64_t>(live));
+  st.counters["failures"] = benchmark::Counter(static_cast<double>(failures));
   st.counters["bytes_per_session"] = static_cast<double>(held) / static_cast<double>(live);
   st.counters["heap_bytes"] = static_cast<double>(held);
 }
@@ -344,39 +464,48 @@ void memory(benchmark::State& st, std::size_t live) {
 // Map-level workloads
 
 template <class A>
-void map_begin_end(benchmark::State& st, std::size_t live) {
-  A::attach_thread();
-  auto& w = world_for<map_world<A>>(st, "map_begin_end", A::name, live);
-  const auto own = state_arena::get().own(st.thread_index());
-  std::size_t i = 0;
-  std::int64_t failures = 0;
-  for (auto _ : st) {
-    const std::uintptr_t k = key_of(&own[i]);
-    i = (i + 1) & (own_per_thread - 1);
-    const bool inserted = w.map.insert(k, 1);
-    const bool erased = w.map.erase(k);
-    failures += !inserted + !erased;
-  }
-  finish(st, 1, failures);
+void map_begin_end(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<map_world<A>>("map_begin_end", A::name, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        A::attach_thread();
+        const auto own = state_arena::get().own(t);
+        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          const std::uintptr_t k = key_of(&own[i]);
+          i = (i + 1) & (own_per_thread - 1);
+          const bool inserted = w.map.insert(k, 1);
+          const bool erased = w.map.erase(k);
+          failures += !inserted + !erased;
+        });
+      },
+      1, 0);
 }
 
 template <class A>
-void map_end_hit(benchmark::State& st, std::size_t live, access a) {
-  A::attach_thread();
-  auto& w = world_for<map_world<A>>(st, "map_end_hit", A::name, live);
-  const auto targets = live_targets(st, a, live);
-  std::size_t i = 0;
-  std::int64_t failures = 0;
-  for (auto _ : st) {
-    const auto v = w.map.find(key_of(targets[i]));
-    benchmark::DoNotOptimize(v);
-    failures += !v.has_value();
-    i = (i + 1) & (ring - 1);
-  }
-  finish(st, 1, failures);
+void map_end_hit(benchmark::State& st, int threads, std::size_t live, access a) {
+  auto& w = world_for<map_world<A>>("map_end_hit", A::name, live);
+  const auto targets = targets_per_thread(threads, a, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        A::attach_thread();
+        const auto& mine = targets[static_cast<std::size_t>(t)];
+        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          const auto v = w.map.find(key_of(mine[i]));
+          benchmark::DoNotOptimize(v);
+          failures += !v.has_value();
+          i = (i + 1) & (ring - 1);
+        });
+      },
+      1, 0);
 }
 
-// Keys for map_churn: never dereferenced, never reused. Each run of each thread takes its own
+// Keys for map_churn: never dereferenced, never reused. Each thread of each run takes its own
 // block of 2^30 keys, far above every real address.
 inline std::uintptr_t fresh_key_block() {
   static std::atomic<std::uint64_t> next_block{0};
@@ -384,40 +513,51 @@ inline std::uintptr_t fresh_key_block() {
 }
 
 template <class A>
-void map_churn(benchmark::State& st, std::size_t live) {
-  A::attach_thread();
-  auto& w = world_for<map_world<A>>(st, "map_churn", A::name, live);
-  std::uintptr_t key = fresh_key_block();
-  std::int64_t failures = 0;
-  for (auto _ : st) {
-    const bool inserted = w.map.insert(key, 1);
-    const bool erased = w.map.erase(key);
-    failures += !inserted + !erased;
-    key += 16;
-  }
-  finish(st, 1, failures);
+void map_churn(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<map_world<A>>("map_churn", A::name, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  for (cursor& c : cursors)
+    c.key = fresh_key_block();
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        A::attach_thread();
+        std::uintptr_t& key = cursors[static_cast<std::size_t>(t)].key;
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          const bool inserted = w.map.insert(key, 1);
+          const bool erased = w.map.erase(key);
+          failures += !inserted + !erased;
+          key += 16;
+        });
+      },
+      1, 0);
 }
 
 template <class A>
-void map_end_miss(benchmark::State& st, std::size_t live) {
-  A::attach_thread();
-  auto& w = world_for<map_world<A>>(st, "map_end_miss", A::name, live);
-  const auto absent = state_arena::get().absent(st.thread_index());
-  std::size_t i = 0;
-  std::int64_t failures = 0;
-  for (auto _ : st) {
-    const auto v = w.map.find(key_of(&absent[i]));
-    benchmark::DoNotOptimize(v);
-    failures += v.has_value();
-    i = (i + 1) & (absent_per_thread - 1);
-  }
-  finish(st, 1, failures);
+void map_end_miss(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<map_world<A>>("map_end_miss", A::name, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const stop_flag& stop) {
+        A::attach_thread();
+        const auto absent = state_arena::get().absent(t);
+        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
+        return run_until_stopped(stop, [&](std::int64_t& failures) {
+          const auto v = w.map.find(key_of(&absent[i]));
+          benchmark::DoNotOptimize(v);
+          failures += v.has_value();
+          i = (i + 1) & (absent_per_thread - 1);
+        });
+      },
+      1, 0);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Registration
 
 enum workload_rank : int {
+  w_calibration,
   w_map_begin_end,
   w_map_end_hit,
   w_map_end_miss,
@@ -436,14 +576,24 @@ inline std::size_t variant(std::size_t live, std::size_t minor = 0) {
   return live * 4 + minor;
 }
 
+using run_fn = std::function<void(benchmark::State&, int)>;
+
+// The calibration, in both methods, ranked before every backend.
+inline void add_calibration(std::vector<bench_spec>& out, const profile& p) {
+  out.push_back({w_calibration, 0, -1, "calibration/wall_clock/0", &calibration, p.threads,
+                 run_kind::rounds});
+  out.push_back({w_calibration, 1, -1, "calibration/gbench_threads/0",
+                 &calibration_gbench_threads, p.threads, run_kind::gbench_threads});
+}
+
 // The registry-level workloads of one backend B (enlist_registry or session_contract<map>).
 template <class B>
 void add_contract_backend(std::vector<bench_spec>& out, const profile& p, int rank) {
   const std::string_view name = B::name;
   const std::size_t base = p.base_live;
-  auto add = [&](int w, std::size_t var, std::string n, std::function<void(benchmark::State&)> f,
-                 std::vector<int> threads, bool once = false) {
-    out.push_back({w, var, rank, std::move(n), std::move(f), std::move(threads), once});
+  auto add = [&](int w, std::size_t var, std::string n, run_fn f, std::vector<int> threads,
+                 run_kind kind = run_kind::rounds) {
+    out.push_back({w, var, rank, std::move(n), std::move(f), std::move(threads), kind});
   };
   std::vector<std::size_t> sizes{base};
   sizes.insert(sizes.end(), p.live_sweep.begin(), p.live_sweep.end());
@@ -451,39 +601,39 @@ void add_contract_backend(std::vector<bench_spec>& out, const profile& p, int ra
     const auto& threads = live == base ? p.threads : p.sweep_threads;
     add(
         w_begin_end, variant(live), bench_name("begin_end", name, live),
-        [live](benchmark::State& st) { begin_end<B>(st, live); }, threads);
+        [live](benchmark::State& st, int n) { begin_end<B>(st, n, live); }, threads);
     add(
         w_end_miss, variant(live), bench_name("end_miss", name, live),
-        [live](benchmark::State& st) { end_miss<B>(st, live); }, threads);
+        [live](benchmark::State& st, int n) { end_miss<B>(st, n, live); }, threads);
     for (const access a : p.accesses) {
       if (live != base && a != access::uniform) continue;
       add(
           w_end_hit, variant(live, static_cast<std::size_t>(a)),
           bench_name("end_hit", name, live, access_name(a)),
-          [live, a](benchmark::State& st) { end_hit<B>(st, live, a); }, threads);
+          [live, a](benchmark::State& st, int n) { end_hit<B>(st, n, live, a); }, threads);
     }
   }
   add(
       w_release, variant(base), bench_name("release", name, base),
-      [base](benchmark::State& st) { release<B>(st, base); }, p.threads);
+      [base](benchmark::State& st, int n) { release<B>(st, n, base); }, p.threads);
   for (const access a : p.accesses) {
     add(
         w_provider_mix, variant(base, static_cast<std::size_t>(a)),
         bench_name("provider_mix", name, base, access_name(a)),
-        [base, a](benchmark::State& st) { provider_mix<B>(st, base, a); }, p.threads);
+        [base, a](benchmark::State& st, int n) { provider_mix<B>(st, n, base, a); }, p.threads);
   }
   add(
       w_latency, variant(base, 0), bench_name("latency", name, base, "begin_end"),
-      [base](benchmark::State& st) { latency<B>(st, base, latency_mix::begin_end); },
+      [base](benchmark::State& st, int n) { latency<B>(st, n, base, latency_mix::begin_end); },
       p.latency_threads);
   add(
       w_latency, variant(base, 1), bench_name("latency", name, base, "provider_mix"),
-      [base](benchmark::State& st) { latency<B>(st, base, latency_mix::provider_mix); },
+      [base](benchmark::State& st, int n) { latency<B>(st, n, base, latency_mix::provider_mix); },
       p.latency_threads);
   for (const std::size_t live : p.memory_live) {
     add(
         w_memory, variant(live), bench_name("memory", name, live),
-        [live](benchmark::State& st) { memory<B>(st, live); }, {1}, true);
+        [live](benchmark::State& st, int n) { memory<B>(st, n, live); }, {1}, run_kind::once);
   }
 }
 
@@ -493,15 +643,19 @@ void add_map_backend(std::vector<bench_spec>& out, const profile& p, int rank) {
   const std::string_view name = A::name;
   const std::size_t base = p.base_live;
   out.push_back({w_map_begin_end, variant(base), rank, bench_name("map_begin_end", name, base),
-                 [base](benchmark::State& st) { map_begin_end<A>(st, base); }, p.threads});
+                 [base](benchmark::State& st, int n) { map_begin_end<A>(st, n, base); },
+                 p.threads});
   out.push_back(
       {w_map_end_hit, variant(base), rank, bench_name("map_end_hit", name, base, "uniform"),
-       [base](benchmark::State& st) { map_end_hit<A>(st, base, access::uniform); }, p.threads});
+       [base](benchmark::State& st, int n) { map_end_hit<A>(st, n, base, access::uniform); },
+       p.threads});
   out.push_back({w_map_end_miss, variant(base), rank, bench_name("map_end_miss", name, base),
-                 [base](benchmark::State& st) { map_end_miss<A>(st, base); }, p.threads});
+                 [base](benchmark::State& st, int n) { map_end_miss<A>(st, n, base); },
+                 p.threads});
   if constexpr (!keeps_erased_keys<A>) {
     out.push_back({w_map_churn, variant(base), rank, bench_name("map_churn", name, base),
-                   [base](benchmark::State& st) { map_churn<A>(st, base); }, p.threads});
+                   [base](benchmark::State& st, int n) { map_churn<A>(st, n, base); },
+                   p.threads});
   }
 }
 
