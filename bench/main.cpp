@@ -136,9 +136,12 @@ int main(int argc, char** argv) {
         break;
       }
       case eb::run_kind::once:
-        benchmark::RegisterBenchmark(s.name.c_str(), [run = s.run](benchmark::State& st) {
-          run(st, 1);
-        })->Iterations(1)->Repetitions(1)->ReportAggregatesOnly(false)->UseRealTime();
+        benchmark::RegisterBenchmark(s.name.c_str(),
+                                     [run = s.run](benchmark::State& st) { run(st, 1); })
+            ->Iterations(1)
+            ->Repetitions(1)
+            ->ReportAggregatesOnly(false)
+            ->UseRealTime();
         break;
     }
   }

@@ -6,7 +6,7 @@
 #   results/<platform>/REPORT.md         tables, targets, plots (results/<platform>/*.png)
 # where <platform> names the CPU model, the core count and the compiler.
 #
-#   bench/run.sh                     default profile (about 10 minutes on 2 cores)
+#   bench/run.sh                     default profile (about 20 minutes on 2 cores)
 #   bench/run.sh --profile quick     CI smoke run (a minute or two), to results/<platform>-quick
 #   bench/run.sh --profile full      every size at every thread count, 9 repetitions (an hour+)
 # Options: --out DIR (instead of results/), --build-dir DIR (configure DIR with the preset's
@@ -28,10 +28,13 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
+# Repetitions run in random interleaving (default and full): on a shared machine the speed of
+# memory-bound loops drifts by tens of percent over seconds, and a benchmark whose repetitions
+# ran back to back would compare its thread counts across different stretches of that drift.
 case "$profile" in
-  quick) reps=1 min_time=0.02 ;;
-  default) reps=3 min_time=0.1 ;;
-  full) reps=9 min_time=0.5 ;;
+  quick) reps=1 min_time=0.02 interleave=false ;;
+  default) reps=7 min_time=0.1 interleave=true ;;
+  full) reps=9 min_time=0.5 interleave=true ;;
   *) echo "profile must be quick, default or full" >&2; exit 2 ;;
 esac
 
@@ -65,6 +68,7 @@ mkdir -p "$dir"
 echo "profile $profile: $reps repetitions of at least ${min_time}s; results in $dir"
 "$build_dir/bench/enlist_bench" --profile="$profile" \
   --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
+  --benchmark_enable_random_interleaving="$interleave" \
   --benchmark_display_aggregates_only=true \
   --benchmark_context=platform="$platform",source="$(git describe --always --dirty 2>/dev/null || echo unknown)" \
   --benchmark_out="$dir/benchmarks.json" --benchmark_out_format=json "${extra[@]}"

@@ -81,9 +81,9 @@ struct profile {
 
 // How a benchmark is run.
 enum class run_kind {
-  rounds,         // a thread group per thread count, wall-clock manual time (thread_group.hpp)
+  rounds,          // a thread group per thread count, wall-clock manual time (thread_group.hpp)
   gbench_threads,  // Google Benchmark's own threads and per-thread timing (calibration only)
-  once,           // a measurement, not a loop: one iteration, one repetition
+  once,            // a measurement, not a loop: one iteration, one repetition
 };
 
 // One benchmark to register (one per thread count); main sorts them so that backends interleave
@@ -130,6 +130,7 @@ inline std::chrono::nanoseconds round_duration(int threads) {
 inline void measure(benchmark::State& st, int threads, const round_body& body,
                     std::int64_t items_per_operation, std::int64_t setup_failures) {
   thread_group& group = thread_group::instance();
+  const thread_group::caller_pinning pinned(group);
   std::uint64_t operations = 0;
   std::int64_t failures = setup_failures;
   double min_share = 1, max_share = 1;
@@ -160,7 +161,7 @@ inline std::vector<const session_state*> live_targets(int thread, access a, std:
 
 // Per-thread lookup targets of a benchmark, made before its first round (never timed).
 inline std::vector<std::vector<const session_state*>> targets_per_thread(int threads, access a,
-                                                                          std::size_t live) {
+                                                                         std::size_t live) {
   std::vector<std::vector<const session_state*>> out;
   for (int t = 0; t < threads; ++t)
     out.push_back(live_targets(t, a, live));
@@ -241,9 +242,9 @@ inline void calibration(benchmark::State& st, int threads) {
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         std::uint64_t& x = cursors[static_cast<std::size_t>(t)].key;
-        return run_until_stopped(stop, [&](std::int64_t&) {
+        return run_until_stopped(signal, [&](std::int64_t&) {
           x = compute_step(x);
           benchmark::DoNotOptimize(x);
         });
@@ -271,12 +272,12 @@ void begin_end(benchmark::State& st, int threads, std::size_t live) {
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         B::attach_thread();
         const auto own = state_arena::get().own(t);
         const auto role = role_of_thread(t);
         std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           bench_state* s = &own[i];
           i = (i + 1) & (own_per_thread - 1);
           const hresult began = w.backend.begin(role, s);
@@ -285,6 +286,7 @@ void begin_end(benchmark::State& st, int threads, std::size_t live) {
         });
       },
       1, w.setup_failures);
+  B::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 template <class B>
@@ -294,11 +296,11 @@ void end_hit(benchmark::State& st, int threads, std::size_t live, access a) {
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         B::attach_thread();
         const auto& mine = targets[static_cast<std::size_t>(t)];
         std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           const bool enlisted = w.backend.is_enlisted(mine[i]);
           benchmark::DoNotOptimize(enlisted);
           failures += !enlisted;
@@ -306,6 +308,7 @@ void end_hit(benchmark::State& st, int threads, std::size_t live, access a) {
         });
       },
       1, w.setup_failures);
+  B::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 template <class B>
@@ -314,11 +317,11 @@ void end_miss(benchmark::State& st, int threads, std::size_t live) {
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         B::attach_thread();
         const auto absent = state_arena::get().absent(t);
         std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           const hresult hr = w.backend.end(&absent[i]);
           benchmark::DoNotOptimize(hr);
           failures += hr != SYNC_E_INVALID_OPERATION;
@@ -326,6 +329,7 @@ void end_miss(benchmark::State& st, int threads, std::size_t live) {
         });
       },
       1, w.setup_failures);
+  B::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 template <class B>
@@ -334,13 +338,13 @@ void release(benchmark::State& st, int threads, std::size_t live) {
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         B::attach_thread();
         auto& provider = (t & 1) != 0 ? w.destination.backend : w.source.backend;
         const auto pool = state_arena::get().own(t & ~1).first(release_pool);
         const auto role = role_of_thread(t);
         std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           bench_state* s = &pool[i];
           i = (i + 1) & (release_pool - 1);
           const hresult began = provider.begin(role, s);
@@ -349,6 +353,7 @@ void release(benchmark::State& st, int threads, std::size_t live) {
         });
       },
       1, w.source.setup_failures + w.destination.setup_failures);
+  B::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 template <class B>
@@ -358,14 +363,14 @@ void provider_mix(benchmark::State& st, int threads, std::size_t live, access a)
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         B::attach_thread();
         const auto& mine = targets[static_cast<std::size_t>(t)];
         const auto own = state_arena::get().own(t);
         const auto absent = state_arena::get().absent(t);
         const auto role = role_of_thread(t);
         cursor& c = cursors[static_cast<std::size_t>(t)];
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           bench_state* s = &own[c.i];
           failures += w.backend.begin(role, s) != S_OK;
           for (std::size_t k = 0; k < mix_lookups; ++k) {
@@ -378,6 +383,7 @@ void provider_mix(benchmark::State& st, int threads, std::size_t live, access a)
         });
       },
       mix_lookups + 3, w.setup_failures);
+  B::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 enum class latency_mix { begin_end, provider_mix };
@@ -393,7 +399,7 @@ void latency(benchmark::State& st, int threads, std::size_t live, latency_mix mi
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         B::attach_thread();
         const auto& mine = targets[static_cast<std::size_t>(t)];
         const auto own = state_arena::get().own(t);
@@ -408,7 +414,7 @@ void latency(benchmark::State& st, int threads, std::size_t live, latency_mix mi
           h.add(t1 - t0);
           return result;
         };
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           bench_state* s = &own[c.i];
           failures += timed([&] { return w.backend.begin(role, s); }) != S_OK;
           if (mix == latency_mix::provider_mix) {
@@ -434,6 +440,7 @@ void latency(benchmark::State& st, int threads, std::size_t live, latency_mix mi
   st.counters["p99_ns"] = ns(0.99);
   st.counters["p999_ns"] = ns(0.999);
   st.counters["samples"] = static_cast<double>(all.total());
+  B::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 template <class B>
@@ -469,11 +476,11 @@ void map_begin_end(benchmark::State& st, int threads, std::size_t live) {
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         A::attach_thread();
         const auto own = state_arena::get().own(t);
         std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           const std::uintptr_t k = key_of(&own[i]);
           i = (i + 1) & (own_per_thread - 1);
           const bool inserted = w.map.insert(k, 1);
@@ -482,6 +489,7 @@ void map_begin_end(benchmark::State& st, int threads, std::size_t live) {
         });
       },
       1, 0);
+  A::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 template <class A>
@@ -491,11 +499,11 @@ void map_end_hit(benchmark::State& st, int threads, std::size_t live, access a) 
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         A::attach_thread();
         const auto& mine = targets[static_cast<std::size_t>(t)];
         std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           const auto v = w.map.find(key_of(mine[i]));
           benchmark::DoNotOptimize(v);
           failures += !v.has_value();
@@ -503,6 +511,7 @@ void map_end_hit(benchmark::State& st, int threads, std::size_t live, access a) 
         });
       },
       1, 0);
+  A::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 // Keys for map_churn: never dereferenced, never reused. Each thread of each run takes its own
@@ -520,10 +529,10 @@ void map_churn(benchmark::State& st, int threads, std::size_t live) {
     c.key = fresh_key_block();
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         A::attach_thread();
         std::uintptr_t& key = cursors[static_cast<std::size_t>(t)].key;
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           const bool inserted = w.map.insert(key, 1);
           const bool erased = w.map.erase(key);
           failures += !inserted + !erased;
@@ -531,6 +540,7 @@ void map_churn(benchmark::State& st, int threads, std::size_t live) {
         });
       },
       1, 0);
+  A::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 template <class A>
@@ -539,11 +549,11 @@ void map_end_miss(benchmark::State& st, int threads, std::size_t live) {
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
-      [&](int t, const stop_flag& stop) {
+      [&](int t, const round_signal& signal) {
         A::attach_thread();
         const auto absent = state_arena::get().absent(t);
         std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(stop, [&](std::int64_t& failures) {
+        return run_until_stopped(signal, [&](std::int64_t& failures) {
           const auto v = w.map.find(key_of(&absent[i]));
           benchmark::DoNotOptimize(v);
           failures += v.has_value();
@@ -551,6 +561,7 @@ void map_end_miss(benchmark::State& st, int threads, std::size_t live) {
         });
       },
       1, 0);
+  A::quiesce();  // deferred frees must not run during the next benchmark
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -582,8 +593,8 @@ using run_fn = std::function<void(benchmark::State&, int)>;
 inline void add_calibration(std::vector<bench_spec>& out, const profile& p) {
   out.push_back({w_calibration, 0, -1, "calibration/wall_clock/0", &calibration, p.threads,
                  run_kind::rounds});
-  out.push_back({w_calibration, 1, -1, "calibration/gbench_threads/0",
-                 &calibration_gbench_threads, p.threads, run_kind::gbench_threads});
+  out.push_back({w_calibration, 1, -1, "calibration/gbench_threads/0", &calibration_gbench_threads,
+                 p.threads, run_kind::gbench_threads});
 }
 
 // The registry-level workloads of one backend B (enlist_registry or session_contract<map>).
@@ -650,12 +661,10 @@ void add_map_backend(std::vector<bench_spec>& out, const profile& p, int rank) {
        [base](benchmark::State& st, int n) { map_end_hit<A>(st, n, base, access::uniform); },
        p.threads});
   out.push_back({w_map_end_miss, variant(base), rank, bench_name("map_end_miss", name, base),
-                 [base](benchmark::State& st, int n) { map_end_miss<A>(st, n, base); },
-                 p.threads});
+                 [base](benchmark::State& st, int n) { map_end_miss<A>(st, n, base); }, p.threads});
   if constexpr (!keeps_erased_keys<A>) {
     out.push_back({w_map_churn, variant(base), rank, bench_name("map_churn", name, base),
-                   [base](benchmark::State& st, int n) { map_churn<A>(st, n, base); },
-                   p.threads});
+                   [base](benchmark::State& st, int n) { map_churn<A>(st, n, base); }, p.threads});
   }
 }
 
