@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <bit>
 #include <new>
+#include <stdexcept>
 #include <vector>
 
 namespace enlist {
@@ -31,6 +32,14 @@ std::size_t target_capacity(std::int64_t live) noexcept {
     return std::max(concurrent_map::min_capacity, quarter_full);
   }
   return std::bit_ceil(2 * keys + 2);
+}
+
+// The constructor's hint as the signed count the sizing works with, refused when absurd.
+std::int64_t checked_hint(std::size_t expected_keys) {
+  if (expected_keys > concurrent_map::max_expected_keys) {
+    throw std::length_error("enlist::concurrent_map: expected_keys beyond what a table can index");
+  }
+  return static_cast<std::int64_t>(expected_keys);
 }
 
 // A successor fits when the live keys leave it below its own migration threshold.
@@ -125,7 +134,7 @@ void copy_all(table& t, table& successor) noexcept {
 
 concurrent_map::concurrent_map(std::size_t expected_keys, std::pmr::memory_resource* resource)
     : resource_(resource),
-      floor_capacity_(target_capacity(static_cast<std::int64_t>(expected_keys))),
+      floor_capacity_(target_capacity(checked_hint(expected_keys))),
       current_(table::create(floor_capacity_, resource)) {
   if (current_.load(std::memory_order_relaxed) == nullptr) throw std::bad_alloc();
 }

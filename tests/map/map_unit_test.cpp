@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <limits>
 #include <random>
+#include <stdexcept>
 #include <unordered_map>
 #include <vector>
 
@@ -222,6 +224,20 @@ TEST(ConcurrentMap, AFailedGrowthLosesNothingAndRecoversWhenMemoryReturns) {
     }
   }
   EXPECT_EQ(memory.outstanding_bytes(), 0u);
+}
+
+}  // namespace
+
+namespace {
+
+// A sizing hint no machine can hold is a caller's error with one answer, whatever its size: a
+// hint that wrapped around in the sizing arithmetic used to give the smallest table silently.
+TEST(ConcurrentMap, AHintBeyondWhatATableCanIndexIsRefused) {
+  for (const std::size_t hint :
+       {enlist::concurrent_map::max_expected_keys + 1, std::size_t{1} << 61, std::size_t{1} << 63,
+        std::numeric_limits<std::size_t>::max()}) {
+    EXPECT_THROW(enlist::concurrent_map map(hint), std::length_error) << hint;
+  }
 }
 
 }  // namespace

@@ -160,9 +160,13 @@ class concurrent_map {
   static constexpr value_type max_value = detail::max_value;
   static constexpr std::size_t min_capacity = 64;
 
+  // Hints above this are refused: 2^56 keys would need 2^61 bytes of table, beyond any address
+  // space, and the sizing arithmetic must not wrap around.
+  static constexpr std::size_t max_expected_keys = std::size_t{1} << 56;
+
   // Sized so that `expected_keys` fit without a migration; the table never shrinks below that
-  // size. Throws std::bad_alloc if the first
-  // table cannot be allocated; operations never throw.
+  // size. Throws std::length_error if expected_keys > max_expected_keys, std::bad_alloc if the
+  // first table cannot be allocated; operations never throw.
   explicit concurrent_map(std::size_t expected_keys = 0,
                           std::pmr::memory_resource* resource = std::pmr::get_default_resource());
   ~concurrent_map();

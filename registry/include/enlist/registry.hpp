@@ -92,7 +92,9 @@ struct registry_options {
   static constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
   // Most sessions enlisted at once; 1 is the one-session-per-provider rule of the documentation.
   std::size_t capacity = unlimited;
-  // Sizing hint: that many sessions fit before the map first grows.
+  // Sizing hint: that many sessions fit before the map first grows. Above
+  // concurrent_map::max_expected_keys the constructor throws std::length_error; a hint it cannot
+  // allocate throws std::bad_alloc.
   std::size_t expected_sessions = 0;
   std::pmr::memory_resource* resource = std::pmr::get_default_resource();
 };
