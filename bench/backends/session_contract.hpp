@@ -1,5 +1,5 @@
 #pragma once
-// The session contract (CONTRACT.md) over any map adapter: the one implementation every peer
+// The session contract (docs/contract.md) over any map adapter: the one implementation every peer
 // runs in the registry-level workloads, so that peers differ by their map and nothing else.
 //
 // It takes the same steps as enlist::basic_registry with unlimited capacity (registry.hpp):

@@ -67,6 +67,23 @@ int main(void) {
   CHECK(enlist_registry_create(ENLIST_UNLIMITED, &sessions) == ENLIST_S_OK);
   CHECK(sessions != NULL);
 
+  /* A state at an odd address is refused by every call before the registry touches it: no
+   * reference taken, none released (it used to be begun, then released twice). */
+  {
+    static unsigned char raw[2 * sizeof(struct job)];
+    enlist_session_state* odd = (enlist_session_state*)(void*)(raw + 1);
+    const unsigned add_refs_before = atomic_load(&add_refs);
+    const unsigned releases_before = atomic_load(&releases);
+    size_t ended_odd = 99;
+    CHECK(enlist_begin_session(sessions, ENLIST_ROLE_SOURCE, odd) == ENLIST_E_INVALIDARG);
+    CHECK(!enlist_is_enlisted(sessions, odd));
+    CHECK(enlist_end_canceled(sessions, &ended_odd) == ENLIST_S_OK);
+    CHECK(ended_odd == 0);
+    CHECK(enlist_end_session(sessions, odd) == ENLIST_E_INVALIDARG);
+    CHECK(atomic_load(&add_refs) == add_refs_before);
+    CHECK(atomic_load(&releases) == releases_before);
+  }
+
   CHECK(enlist_begin_session(sessions, ENLIST_ROLE_SOURCE, &jobs[0].base) == ENLIST_S_OK);
   CHECK(atomic_load(&jobs[0].refs) == 2);
   CHECK(enlist_is_enlisted(sessions, &jobs[0].base));

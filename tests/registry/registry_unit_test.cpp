@@ -135,6 +135,23 @@ TEST(Registry, RefusedBeginsDoNotUseUpCapacity) {
   states.expect_balanced();
 }
 
+// A pointer at an odd address (a bad cast, a corrupted handle) is refused before the registry
+// touches the state: nothing is taken, so nothing is released.
+TEST(Registry, AStateAtAnOddAddressIsRefusedUntouched) {
+  state_pool states(1);
+  registry sessions;
+  ASSERT_EQ(sessions.begin(role::source, states[0]), S_OK);
+  alignas(session_state) static unsigned char raw[2 * sizeof(void*)];
+  auto* odd = reinterpret_cast<session_state*>(raw + 1);
+  EXPECT_EQ(sessions.begin(role::source, odd), E_INVALIDARG);
+  EXPECT_FALSE(sessions.is_enlisted(odd));
+  EXPECT_EQ(sessions.end(odd), E_INVALIDARG);
+  EXPECT_EQ(sessions.end_canceled().count, 0U);
+  EXPECT_EQ(sessions.size(), 1U);
+  sessions.end_all();
+  states.expect_balanced();
+}
+
 TEST(Registry, BeginThatCannotGrowTheMapIsOutOfMemoryAndLosesNothing) {
   enlist::test::counting_resource resource;
   state_pool states(1000);

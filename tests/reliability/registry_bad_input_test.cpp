@@ -1,6 +1,6 @@
 // Bad input and misuse: a null state, an unknown role, a second begin, an end without begin, the
 // end of a state ended long ago (its address possibly reused by a new state), begin racing end on
-// one state, and calls after shutdown. Each gets its documented code (CONTRACT.md), and the
+// one state, and calls after shutdown. Each gets its documented code (docs/contract.md), and the
 // reference audit shows that nothing crashes, leaks, is released twice or touched after its
 // release.
 

@@ -1,4 +1,4 @@
-// The registry is linearizable with respect to CONTRACT.md, references included: thousands of
+// The registry is linearizable with respect to docs/contract.md, references included: thousands of
 // short random histories of begin, end and role_of from threads outnumbering the cores, on one
 // to three session states, each checked state by state against the sequential contract. After
 // the threads join, one more operation per state observes its role and the references the

@@ -1,7 +1,7 @@
 #pragma once
 // enlist::basic_registry: the sessions one provider instance is enlisted in, keyed by the
 // identity (address) of their session-state objects, with the semantics of Windows Sync's
-// IKnowledgeSyncProvider::BeginSession / EndSession (see CONTRACT.md):
+// IKnowledgeSyncProvider::BeginSession / EndSession (see docs/contract.md):
 //
 //   begin(role, state)  enlists the session and takes exactly one reference to its state.
 //   end(state)          ends it and releases exactly that reference; an end without a matching
@@ -121,13 +121,15 @@ class basic_registry {
   basic_registry& operator=(const basic_registry&) = delete;
 
   // Enlists the session of `state` in `role` and takes one reference to it.
-  // S_OK; E_ABORT after shutdown; E_POINTER for null; E_INVALIDARG for an unknown role;
-  // SYNC_E_INVALID_OPERATION when already enlisted or at capacity; E_OUTOFMEMORY when the map
-  // cannot grow. Anything but S_OK leaves the registry and the reference count as they were.
+  // S_OK; E_ABORT after shutdown; E_POINTER for null; E_INVALIDARG for an unknown role or a
+  // state at an odd address (no object holding a counter has one, and the registry tags the low
+  // bit); SYNC_E_INVALID_OPERATION when already enlisted or at capacity; E_OUTOFMEMORY when the
+  // map cannot grow. Anything but S_OK leaves the registry and the reference count as they were.
   hresult begin(sync_provider_role role, state_type* state) noexcept {
     if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
     if (state == nullptr) return E_POINTER;
-    if (role != sync_provider_role::source && role != sync_provider_role::destination) {
+    if ((role != sync_provider_role::source && role != sync_provider_role::destination) ||
+        misaligned(state)) {
       return E_INVALIDARG;
     }
     const std::uintptr_t key = key_of(state);
@@ -150,13 +152,15 @@ class basic_registry {
   }
 
   // Ends the session of `state` and releases the reference begin took.
-  // S_OK; E_ABORT after shutdown; E_POINTER for null; SYNC_E_INVALID_OPERATION when the state
-  // has no matching begin (then nothing is touched and nothing shared is written);
+  // S_OK; E_ABORT after shutdown; E_POINTER for null; E_INVALIDARG for an odd address (as
+  // begin); SYNC_E_INVALID_OPERATION when the state has no matching begin (then nothing is
+  // touched and nothing shared is written);
   // E_OUTOFMEMORY in the rare case a migration of the map could not allocate (still enlisted).
   // Progress: lock-free; no lock, allocation, exception or logging.
   hresult end(state_type* state) noexcept {
     if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
     if (state == nullptr) return E_POINTER;
+    if (misaligned(state)) return E_INVALIDARG;  // never begun: begin refuses it too
     return end_session(state);
   }
 
@@ -220,6 +224,9 @@ class basic_registry {
   }
 
  private:
+  static bool misaligned(const state_type* state) noexcept {
+    return (reinterpret_cast<std::uintptr_t>(state) & 1) != 0;
+  }
   static std::uintptr_t key_of(const state_type* state) noexcept {
     return reinterpret_cast<std::uintptr_t>(state);
   }
