@@ -96,6 +96,9 @@ struct registry_options {
   // concurrent_map::max_expected_keys the constructor throws std::length_error; a hint it cannot
   // allocate throws std::bad_alloc.
   std::size_t expected_sessions = 0;
+  // Where the map's tables come from. Must be thread-safe (any thread that starts a migration
+  // allocates, any thread that reclaims frees: a std::pmr::unsynchronized_pool_resource corrupts
+  // the heap) and must outlive the registry.
   std::pmr::memory_resource* resource = std::pmr::get_default_resource();
 };
 
