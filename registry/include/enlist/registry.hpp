@@ -57,6 +57,9 @@
 //   (G2) begin issues the light fence after its insert and (G3) loads the flag; shutdown stores
 //        the flag and issues the heavy fence (G4) before scanning: either the begin sees the
 //        flag and withdraws, or the scan sees the entry and ends it.
+//   (G5) an end that found its entry gone loads the flag again, relaxed: if shutdown's scan
+//        erased the entry, the end's lookup read that erase (acquire, concurrent_map.hpp), which
+//        the shutdown made after storing the flag, so the load sees the flag.
 //   A found entry happens after its begin: the map publishes values with release and finds them
 //   with acquire (concurrent_map.hpp M3/M5), so a sweep sees the state as begin's caller left it.
 //   The admission counter (A1) is relaxed: it only counts; it publishes nothing.
@@ -164,7 +167,13 @@ class basic_registry {
     if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
     if (state == nullptr) return E_POINTER;
     if (misaligned(state)) return E_INVALIDARG;  // never begun: begin refuses it too
-    return end_session(state);
+    const hresult ended = end_session(state);
+    // A shutdown that began meanwhile may have ended this session first: to this caller the
+    // shutdown came first, and its answer is E_ABORT, not "never begun".
+    if (ended == SYNC_E_INVALID_OPERATION && shut_down_.load(std::memory_order_relaxed)) {  // (G5)
+      return E_ABORT;
+    }
+    return ended;
   }
 
   // Lookups: answers at the instant of the call, not promises. Write nothing shared.
