@@ -1,6 +1,7 @@
 # Installs the enlist build tree into a scratch prefix, then builds and runs a consumer found
-# through find_package(enlist CONFIG) and one compiled with pkg-config's flags.
-# cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=... -P install_and_consume.cmake
+# through find_package(enlist CONFIG), one compiled with pkg-config's flags, and a plugin (a
+# shared object linking the static library) loaded by a C host.
+# cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=... -DCC=... -P install_and_consume.cmake
 
 function(run)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
@@ -30,4 +31,10 @@ endif()
 separate_arguments(flags UNIX_COMMAND "${flags}")
 run(${CXX} -std=c++20 ${SOURCE_DIR}/consumer/main.cpp -o ${WORK_DIR}/pkg-consumer ${flags})
 run(${WORK_DIR}/pkg-consumer)
-message(STATUS "find_package and pkg-config consumers built and ran")
+
+# A plugin: a shared object that links the static library, loaded by a C host with dlopen.
+run(${CXX} -std=c++20 -shared -fPIC ${SOURCE_DIR}/consumer/plugin.cpp -o ${WORK_DIR}/plugin.so
+    ${flags})
+run(${CC} ${SOURCE_DIR}/consumer/plugin_host.c -o ${WORK_DIR}/plugin_host -ldl)
+run(${WORK_DIR}/plugin_host ${WORK_DIR}/plugin.so)
+message(STATUS "find_package, pkg-config and plugin consumers built and ran")
