@@ -34,7 +34,7 @@ TEST(ConcurrentMap, FindReturnsTheValueInsertedWithTheKey) {
 
 TEST(ConcurrentMap, FindOfAnAbsentKeyIsNotFound) {
   concurrent_map map;
-  map.insert(address(1), 1);
+  static_cast<void>(map.insert(address(1), 1));
   EXPECT_EQ(map.find(address(2)).status, map_status::not_found);
 }
 
@@ -48,7 +48,7 @@ TEST(ConcurrentMap, SecondInsertOfAKeyIsRefusedAndKeepsTheFirstValue) {
 
 TEST(ConcurrentMap, EraseHandsBackTheValueExactlyOnce) {
   concurrent_map map;
-  map.insert(address(1), 42);
+  static_cast<void>(map.insert(address(1), 42));
   const auto erased = map.erase(address(1));
   ASSERT_TRUE(erased);
   EXPECT_EQ(erased.value, 42u);
@@ -59,8 +59,8 @@ TEST(ConcurrentMap, EraseHandsBackTheValueExactlyOnce) {
 
 TEST(ConcurrentMap, AKeyErasedAndInsertedAgainIsANewEntry) {
   concurrent_map map;
-  map.insert(address(1), 1);
-  map.erase(address(1));
+  static_cast<void>(map.insert(address(1), 1));
+  static_cast<void>(map.erase(address(1)));
   ASSERT_EQ(map.insert(address(1), 2), map_status::ok);
   EXPECT_EQ(map.find(address(1)).value, 2u);
 }
@@ -71,12 +71,12 @@ TEST(ConcurrentMap, FindsAndErasesOfAbsentKeysWriteNothing) {
   enlist::test::recording_resource memory;
   concurrent_map map(0, &memory);
   for (std::uint64_t i = 1; i <= 40; ++i)
-    map.insert(address(i), i);
+    static_cast<void>(map.insert(address(i), i));
   for (std::uint64_t i = 1; i <= 40; i += 3)
-    map.erase(address(i));  // tombstones too
+    static_cast<void>(map.erase(address(i)));  // tombstones too
   const auto before = memory.snapshot();
   for (std::uint64_t i = 1; i <= 2000; ++i) {
-    map.find(address(i % 80 + 1));
+    static_cast<void>(map.find(address(i % 80 + 1)));
     EXPECT_FALSE(map.erase(address(1000 + i)));
     EXPECT_FALSE(map.erase(address(1)));  // erased before: a tombstone, still absent
   }
@@ -99,9 +99,9 @@ TEST(ConcurrentMap, KeyZeroAndOversizedValuesAreRejected) {
 TEST(ConcurrentMap, ForEachVisitsEveryLiveEntryOnce) {
   concurrent_map map;
   for (std::uint64_t i = 1; i <= 1000; ++i)
-    map.insert(address(i), i);
+    static_cast<void>(map.insert(address(i), i));
   for (std::uint64_t i = 1; i <= 1000; i += 2)
-    map.erase(address(i));
+    static_cast<void>(map.erase(address(i)));
   std::unordered_map<key_type, std::uint64_t> seen;
   map.for_each([&](key_type k, std::uint64_t v) { EXPECT_TRUE(seen.emplace(k, v).second); });
   ASSERT_EQ(seen.size(), 500u);
@@ -128,8 +128,8 @@ TEST(ConcurrentMap, GrowsToAMillionKeysAndShrinksBackWhenTheyLeave) {
       ASSERT_TRUE(map.erase(address(i)));
     // Shrinking happens on housekeeping: a few more operations let it run.
     for (std::uint64_t i = 0; i < 4096; ++i) {
-      map.insert(address(n + 1), 0);
-      map.erase(address(n + 1));
+      static_cast<void>(map.insert(address(n + 1), 0));
+      static_cast<void>(map.erase(address(n + 1)));
     }
     const auto shrunk = map.stats();
     EXPECT_EQ(shrunk.live, 0u);
@@ -143,8 +143,8 @@ TEST(ConcurrentMap, NeverShrinksBelowTheSizeItWasBuiltFor) {
   concurrent_map map(100'000);
   const std::size_t built = map.stats().capacity;
   for (std::uint64_t i = 0; i < 10'000; ++i) {
-    map.insert(address(i + 1), i);
-    map.erase(address(i + 1));
+    static_cast<void>(map.insert(address(i + 1), i));
+    static_cast<void>(map.erase(address(i + 1)));
   }
   EXPECT_EQ(map.stats().capacity, built);
 }

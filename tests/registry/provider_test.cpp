@@ -42,8 +42,8 @@ TEST(Provider, DestroyingAProviderEndsItsSessions) {
   state_pool states(2);
   {
     counting_provider p;
-    p.BeginSession(sync_provider_role::source, states[0]);
-    p.BeginSession(sync_provider_role::destination, states[1]);
+    static_cast<void>(p.BeginSession(sync_provider_role::source, states[0]));
+    static_cast<void>(p.BeginSession(sync_provider_role::destination, states[1]));
   }
   states.expect_balanced();
 }

@@ -113,12 +113,12 @@ void run_random_sequence(std::uint32_t seed, std::size_t capacity) {
             expected.enlisted.clear();
           } else {
             std::size_t visited = 0;
-            sessions.for_each([&](session_state* s, role r) {
+            static_cast<void>(sessions.for_each([&](session_state* s, role r) {
               ++visited;
               const auto found = expected.enlisted.find(index_of.at(s));
               ASSERT_NE(found, expected.enlisted.end()) << "visited a session not enlisted";
               EXPECT_EQ(found->second, r);
-            });
+            }));
             ASSERT_EQ(visited, expected.shut_down ? 0 : expected.enlisted.size());
           }
           break;

@@ -103,7 +103,7 @@ TEST(Registry, RoleOfReportsTheRoleOfEachSession) {
   ASSERT_EQ(sessions.begin(role::destination, states[1]), S_OK);
   EXPECT_EQ(sessions.role_of(states[0]), role::source);
   EXPECT_EQ(sessions.role_of(states[1]), role::destination);
-  sessions.end_all();
+  static_cast<void>(sessions.end_all());
   EXPECT_EQ(sessions.role_of(states[0]), std::nullopt);
   states.expect_balanced();
 }
@@ -131,7 +131,7 @@ TEST(Registry, RefusedBeginsDoNotUseUpCapacity) {
   }
   EXPECT_EQ(sessions.begin(role::source, states[1]), S_OK);
   EXPECT_EQ(sessions.begin(role::source, states[2]), SYNC_E_INVALID_OPERATION);
-  sessions.end_all();
+  static_cast<void>(sessions.end_all());
   states.expect_balanced();
 }
 
@@ -148,7 +148,7 @@ TEST(Registry, AStateAtAnOddAddressIsRefusedUntouched) {
   EXPECT_EQ(sessions.end(odd), E_INVALIDARG);
   EXPECT_EQ(sessions.end_canceled().count, 0U);
   EXPECT_EQ(sessions.size(), 1U);
-  sessions.end_all();
+  static_cast<void>(sessions.end_all());
   states.expect_balanced();
 }
 
@@ -189,7 +189,7 @@ TEST(Registry, ForEachVisitsEverySessionWithItsRole) {
   for (std::size_t i = 0; i < states.size(); ++i) {
     EXPECT_EQ(seen.at(states[i]), i % 2 == 0 ? role::source : role::destination);
   }
-  sessions.end_all();
+  static_cast<void>(sessions.end_all());
   states.expect_balanced();
 }
 
@@ -201,11 +201,11 @@ TEST(Registry, ACallbackMayEndTheSessionItWasHandedAndTheStateStaysAliveUntilItR
   ASSERT_EQ(sessions.begin(role::source, state), S_OK);
   state->Release();  // now only the registry's reference keeps it
   ASSERT_FALSE(state->dead());
-  sessions.for_each([&](session_state* s, role) {
+  static_cast<void>(sessions.for_each([&](session_state* s, role) {
     EXPECT_EQ(sessions.end(s), S_OK);
     EXPECT_FALSE(static_cast<enlist::registry_test::audited_state*>(s)->dead())
         << "released while the callback still runs";
-  });
+  }));
   EXPECT_TRUE(state->dead()) << "the handed-over release must happen when the callback returns";
   EXPECT_EQ(audit.violations.load(), 0u);
   EXPECT_EQ(audit.add_refs.load() + 1, audit.releases.load());
@@ -234,11 +234,12 @@ TEST(Registry, AThrowingCallbackStopsTheSweepAndLosesNoReference) {
   state_pool states(10);
   registry sessions;
   for (std::size_t i = 0; i < states.size(); ++i)
-    sessions.begin(role::source, states[i]);
-  EXPECT_THROW(sessions.for_each([&](session_state* s, role) {
-    sessions.end(s);  // the release is handed to the sweep, which must still perform it
-    throw std::runtime_error("callback failed");
-  }),
+    static_cast<void>(sessions.begin(role::source, states[i]));
+  EXPECT_THROW(static_cast<void>(sessions.for_each([&](session_state* s, role) {
+                 static_cast<void>(sessions.end(
+                     s));  // the release is handed to the sweep, which must still perform it
+                 throw std::runtime_error("callback failed");
+               })),
                std::runtime_error);
   EXPECT_EQ(sessions.size(), 9u);
   EXPECT_EQ(states.registry_references(), 9u);
@@ -250,7 +251,7 @@ TEST(Registry, EndAllEndsEverySession) {
   state_pool states(300);
   registry sessions;
   for (std::size_t i = 0; i < states.size(); ++i)
-    sessions.begin(role::source, states[i]);
+    static_cast<void>(sessions.begin(role::source, states[i]));
   const sweep_result r = sessions.end_all();
   EXPECT_EQ(r.status, S_OK);
   EXPECT_EQ(r.count, states.size());
@@ -261,8 +262,8 @@ TEST(Registry, EndAllEndsEverySession) {
 TEST(Registry, AfterShutdownEveryCallIsAborted) {
   state_pool states(3);
   registry sessions;
-  sessions.begin(role::source, states[0]);
-  sessions.begin(role::destination, states[1]);
+  static_cast<void>(sessions.begin(role::source, states[0]));
+  static_cast<void>(sessions.begin(role::destination, states[1]));
   ASSERT_EQ(sessions.shutdown(), S_OK);
   EXPECT_TRUE(sessions.is_shut_down());
   EXPECT_EQ(sessions.size(), 0u);
@@ -282,7 +283,7 @@ TEST(Registry, DestructorEndsEverySession) {
   {
     registry sessions;
     for (std::size_t i = 0; i < states.size(); ++i)
-      sessions.begin(role::source, states[i]);
+      static_cast<void>(sessions.begin(role::source, states[i]));
   }
   states.expect_balanced();
 }

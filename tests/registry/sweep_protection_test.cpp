@@ -54,17 +54,17 @@ round_result run_round(enlist::test::concurrent_runner& runner, enlist::test::st
       [&](unsigned t) {
         if (t == 0) {
           for (std::size_t i = 0; i < count; ++i)
-            sessions.end(states.get(i));
+            static_cast<void>(sessions.end(states.get(i)));
         } else if (t == 1) {
           // User code that takes a while: the state must stay alive across a call that lets
           // other threads run.
-          sessions.for_each([&sessions](audited_state* s, sync_provider_role) {
+          static_cast<void>(sessions.for_each([&sessions](audited_state* s, sync_provider_role) {
             s->IsCanceled();
             static_cast<void>(sessions.role_of(s));
             s->IsCanceled();
-          });
+          }));
         } else {
-          sessions.end_canceled();
+          static_cast<void>(sessions.end_canceled());
         }
       },
       seed, 1 + sweepers);

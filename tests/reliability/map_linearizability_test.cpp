@@ -107,7 +107,7 @@ struct find_then_erase_map {
     const map_result found = map.find(k);
     if (!found) return found;
     if (!scheduled_build) std::this_thread::yield();  // widen the window a preemption opens
-    map.erase(k);
+    static_cast<void>(map.erase(k));
     return found;
   }
   map_result find(key_type k) { return map.find(k); }
@@ -140,10 +140,10 @@ history_result run_history(enlist::test::concurrent_runner& runner, std::uint64_
 
   Map subject;
   for (std::uint64_t i = 0; i < live_keys; ++i)
-    subject.map.insert(address(100'000 + i), i);
+    static_cast<void>(subject.map.insert(address(100'000 + i), i));
   for (std::uint64_t i = 0; i < dead_keys && live_keys + i < 47; ++i) {
-    subject.map.insert(address(200'000 + i), i);
-    subject.map.erase(address(200'000 + i));
+    static_cast<void>(subject.map.insert(address(200'000 + i), i));
+    static_cast<void>(subject.map.erase(address(200'000 + i)));
   }
   enlist::test::history_clock clock;
   std::vector<enlist::test::thread_log<map_spec>> logs(threads);

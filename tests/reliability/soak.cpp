@@ -155,7 +155,8 @@ class worker {
       reuse_address(i);
     } else {
       // Rare: a sweep of every session; states it hands out must be alive.
-      sessions_.for_each([this](audited_state* s, sync_provider_role) { expect(!s->destroyed()); });
+      static_cast<void>(sessions_.for_each(
+          [this](audited_state* s, sync_provider_role) { expect(!s->destroyed()); }));
     }
   }
 

@@ -175,15 +175,15 @@ class concurrent_map {
 
   // Adds key -> value if key is absent. ok, exists, out_of_memory, invalid_key, invalid_value.
   // Progress: lock-free.
-  map_status insert(key_type key, value_type value) noexcept;
+  [[nodiscard]] map_status insert(key_type key, value_type value) noexcept;
 
   // ok with the value, not_found, or invalid_key. Writes nothing shared. Progress: lock-free.
-  map_result find(key_type key) const noexcept;
+  [[nodiscard]] map_result find(key_type key) const noexcept;
 
   // Removes key and hands back its value: ok, not_found, invalid_key, or out_of_memory in the one
   // case where a migration in progress needs a larger table than it could allocate (the key is
   // still present). An absent key writes nothing shared. Progress: lock-free.
-  map_result erase(key_type key) noexcept;
+  [[nodiscard]] map_result erase(key_type key) noexcept;
 
   // Calls f(key, value) for live entries of the table current at the call: every key present
   // for the whole call is visited exactly once; keys inserted or erased meanwhile may or may not

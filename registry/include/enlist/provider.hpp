@@ -33,18 +33,20 @@ class basic_provider {
   basic_provider& operator=(const basic_provider&) = delete;
 
   // See basic_registry::begin.
-  hresult BeginSession(sync_provider_role role, state_type* session_state) noexcept {
+  [[nodiscard]] hresult BeginSession(sync_provider_role role, state_type* session_state) noexcept {
     return sessions_.begin(role, session_state);
   }
 
   // See basic_registry::end.
-  hresult EndSession(state_type* session_state) noexcept { return sessions_.end(session_state); }
+  [[nodiscard]] hresult EndSession(state_type* session_state) noexcept {
+    return sessions_.end(session_state);
+  }
 
   // Ends every session whose state reports canceled; returns how many.
-  sweep_result EndCanceledSessions() { return sessions_.end_canceled(); }
+  [[nodiscard]] sweep_result EndCanceledSessions() { return sessions_.end_canceled(); }
 
   // Ends every session; every later call returns E_ABORT.
-  hresult Shutdown() noexcept { return sessions_.shutdown(); }
+  [[nodiscard]] hresult Shutdown() noexcept { return sessions_.shutdown(); }
 
  protected:
   basic_registry<Policy>& sessions() noexcept { return sessions_; }

@@ -131,7 +131,7 @@ class basic_registry {
   // state at an odd address (no object holding a counter has one, and the registry tags the low
   // bit); SYNC_E_INVALID_OPERATION when already enlisted or at capacity; E_OUTOFMEMORY when the
   // map cannot grow. Anything but S_OK leaves the registry and the reference count as they were.
-  hresult begin(sync_provider_role role, state_type* state) noexcept {
+  [[nodiscard]] hresult begin(sync_provider_role role, state_type* state) noexcept {
     if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
     if (state == nullptr) return E_POINTER;
     if ((role != sync_provider_role::source && role != sync_provider_role::destination) ||
@@ -163,7 +163,7 @@ class basic_registry {
   // touched and nothing shared is written);
   // E_OUTOFMEMORY in the rare case a migration of the map could not allocate (still enlisted).
   // Progress: lock-free; no lock, allocation, exception or logging.
-  hresult end(state_type* state) noexcept {
+  [[nodiscard]] hresult end(state_type* state) noexcept {
     if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
     if (state == nullptr) return E_POINTER;
     if (misaligned(state)) return E_INVALIDARG;  // never begun: begin refuses it too
@@ -199,7 +199,7 @@ class basic_registry {
   // S_OK with the number of calls; E_ABORT after shutdown; E_OUTOFMEMORY if the sweep could not
   // get a hazard slot.
   template <class F>
-  sweep_result for_each(F&& f) const {
+  [[nodiscard]] sweep_result for_each(F&& f) const {
     return sweep([&f](state_type* state, sync_provider_role role) {
       f(state, role);
       return true;
@@ -209,7 +209,7 @@ class basic_registry {
   // Ends every session for which pred(state) is true (pred sees a live state), e.g. canceled
   // ones. Weakly consistent like for_each. Returns the number it ended.
   template <class Pred>
-  sweep_result end_if(Pred&& pred) {
+  [[nodiscard]] sweep_result end_if(Pred&& pred) {
     return sweep([this, &pred](state_type* state, sync_provider_role) {
       return static_cast<bool>(pred(static_cast<const state_type*>(state))) &&
              end_session(state) == S_OK;
@@ -217,18 +217,18 @@ class basic_registry {
   }
 
   // Ends every session whose state reports canceled.
-  sweep_result end_canceled() {
+  [[nodiscard]] sweep_result end_canceled() {
     return end_if([](const state_type* state) { return Policy::is_canceled(state); });
   }
 
   // Ends every session enlisted for the whole call. Returns the number it ended.
-  sweep_result end_all() noexcept {
+  [[nodiscard]] sweep_result end_all() noexcept {
     if (shut_down_.load(std::memory_order_relaxed)) return {E_ABORT, 0};
     return {S_OK, end_every_session()};
   }
 
   // Ends every session and refuses every later call with E_ABORT (including a second shutdown).
-  hresult shutdown() noexcept {
+  [[nodiscard]] hresult shutdown() noexcept {
     if (shut_down_.exchange(true, std::memory_order_relaxed)) return E_ABORT;
     reclaim::heavy_fence();  // (G4)
     end_every_session();
