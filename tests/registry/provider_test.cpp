@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "audited_state.hpp"
 
 namespace {
@@ -34,6 +36,25 @@ TEST(Provider, BeginAndEndSessionFollowTheContract) {
     EXPECT_EQ(p.BeginSession(sync_provider_role::source, states[2]), S_OK);
     EXPECT_EQ(p.Shutdown(), S_OK);
     EXPECT_EQ(p.EndSession(states[2]), E_ABORT);
+  }
+  states.expect_balanced();
+}
+
+TEST(Provider, ForEachSessionListsEverySessionWithItsRole) {
+  state_pool states(3);
+  {
+    provider p;
+    ASSERT_EQ(p.BeginSession(sync_provider_role::source, states[0]), S_OK);
+    ASSERT_EQ(p.BeginSession(sync_provider_role::destination, states[1]), S_OK);
+    std::map<const session_state*, sync_provider_role> seen;
+    const sweep_result r = p.ForEachSession([&](session_state* s, sync_provider_role role) {
+      EXPECT_TRUE(seen.emplace(s, role).second) << "visited twice";
+    });
+    EXPECT_EQ(r.status, S_OK);
+    EXPECT_EQ(r.count, 2u);
+    EXPECT_EQ(seen.at(states[0]), sync_provider_role::source);
+    EXPECT_EQ(seen.at(states[1]), sync_provider_role::destination);
+    EXPECT_EQ(seen.count(states[2]), 0u);
   }
   states.expect_balanced();
 }

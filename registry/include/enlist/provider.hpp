@@ -2,7 +2,8 @@
 // The base of a scaled sync provider: BeginSession / EndSession shaped like
 // IKnowledgeSyncProvider's (an HRESULT, a role, a session-state pointer), backed by the
 // provider's own session registry. A provider derives from it and adds its synchronization
-// calls; they can reach the enlisted sessions through sessions().
+// calls; they can reach the enlisted sessions through sessions(), and anyone holding the
+// provider can list them with ForEachSession.
 //
 //     class file_provider : public enlist::provider {
 //      public:
@@ -17,6 +18,8 @@
 // BeginSession and EndSession are not virtual: the bookkeeping and its guarantees (see
 // registry.hpp) are the same for every provider, and EndSession stays a direct call on the hot
 // path.
+
+#include <utility>
 
 #include "enlist/registry.hpp"
 
@@ -47,6 +50,13 @@ class basic_provider {
 
   // Ends every session; every later call returns E_ABORT.
   [[nodiscard]] hresult Shutdown() noexcept { return sessions_.shutdown(); }
+
+  // Calls f(state, role) for each enlisted session, so that a provider (or its host) can list
+  // its sessions without deriving; see basic_registry::for_each for what it guarantees.
+  template <class F>
+  [[nodiscard]] sweep_result ForEachSession(F&& f) const {
+    return sessions_.for_each(std::forward<F>(f));
+  }
 
  protected:
   basic_registry<Policy>& sessions() noexcept { return sessions_; }
