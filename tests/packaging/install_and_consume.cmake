@@ -31,6 +31,14 @@ endif()
 separate_arguments(flags UNIX_COMMAND "${flags}")
 run(${CXX} -std=c++20 ${SOURCE_DIR}/consumer/main.cpp -o ${WORK_DIR}/pkg-consumer ${flags})
 run(${WORK_DIR}/pkg-consumer)
+# One version everywhere: the header the consumer compiled against and pkg-config agree.
+execute_process(COMMAND ${WORK_DIR}/pkg-consumer OUTPUT_VARIABLE header_version
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND pkg-config --modversion enlist OUTPUT_VARIABLE pc_version
+                OUTPUT_STRIP_TRAILING_WHITESPACE)
+if(NOT header_version STREQUAL pc_version OR header_version STREQUAL "")
+  message(FATAL_ERROR "version.hpp says '${header_version}', pkg-config '${pc_version}'")
+endif()
 
 # A plugin: a shared object that links the static library, loaded by a C host with dlopen.
 run(${CXX} -std=c++20 -shared -fPIC ${SOURCE_DIR}/consumer/plugin.cpp -o ${WORK_DIR}/plugin.so
