@@ -1,6 +1,7 @@
 # Installs the enlist build tree into a scratch prefix, then builds and runs a consumer found
-# through find_package(enlist CONFIG), one compiled with pkg-config's flags, and a plugin (a
-# shared object linking the static library) loaded by a C host.
+# through find_package(enlist CONFIG), one compiled with pkg-config's flags, a C program built
+# with those flags alone, and a plugin (a shared object linking the static library) loaded by a
+# C host.
 # cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DCXX=... -DCC=... -P install_and_consume.cmake
 
 function(run)
@@ -40,9 +41,13 @@ if(NOT header_version STREQUAL pc_version OR header_version STREQUAL "")
   message(FATAL_ERROR "version.hpp says '${header_version}', pkg-config '${pc_version}'")
 endif()
 
+# A C program built with pkg-config's flags alone: the C API test, against the installed library.
+run(${CC} -std=c11 ${SOURCE_DIR}/../registry/c_api_test.c -o ${WORK_DIR}/c-consumer ${flags})
+run(${WORK_DIR}/c-consumer)
+
 # A plugin: a shared object that links the static library, loaded by a C host with dlopen.
 run(${CXX} -std=c++20 -shared -fPIC ${SOURCE_DIR}/consumer/plugin.cpp -o ${WORK_DIR}/plugin.so
     ${flags})
 run(${CC} ${SOURCE_DIR}/consumer/plugin_host.c -o ${WORK_DIR}/plugin_host -ldl)
 run(${WORK_DIR}/plugin_host ${WORK_DIR}/plugin.so)
-message(STATUS "find_package, pkg-config and plugin consumers built and ran")
+message(STATUS "find_package, pkg-config, C and plugin consumers built and ran")
