@@ -132,8 +132,25 @@ void copy_all(table& t, table& successor) noexcept {
 
 }  // namespace
 
+namespace {
+
+// The resource is shared by every thread that migrates or reclaims. The standard library's two
+// resources that are not thread-safe would corrupt the heap silently; refuse them up front.
+std::pmr::memory_resource* checked_resource(std::pmr::memory_resource* resource) {
+  if (resource == nullptr) throw std::invalid_argument("enlist: the memory resource is null");
+  if (dynamic_cast<std::pmr::unsynchronized_pool_resource*>(resource) != nullptr ||
+      dynamic_cast<std::pmr::monotonic_buffer_resource*>(resource) != nullptr) {
+    throw std::invalid_argument(
+        "enlist: the memory resource must be thread-safe (any thread may allocate or free a "
+        "table); unsynchronized_pool_resource and monotonic_buffer_resource are not");
+  }
+  return resource;
+}
+
+}  // namespace
+
 concurrent_map::concurrent_map(std::size_t expected_keys, std::pmr::memory_resource* resource)
-    : resource_(resource),
+    : resource_(checked_resource(resource)),
       floor_capacity_(target_capacity(checked_hint(expected_keys))),
       current_(table::create(floor_capacity_, resource)) {
   if (current_.load(std::memory_order_relaxed) == nullptr) throw std::bad_alloc();

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory_resource>
 #include <random>
 #include <stdexcept>
 #include <unordered_map>
@@ -238,6 +239,19 @@ TEST(ConcurrentMap, AHintBeyondWhatATableCanIndexIsRefused) {
         std::numeric_limits<std::size_t>::max()}) {
     EXPECT_THROW(enlist::concurrent_map map(hint), std::length_error) << hint;
   }
+}
+
+// A resource that is not thread-safe corrupts the heap under concurrent migrations, silently:
+// the ones the standard library ships are refused when the map is built, as is null.
+TEST(ConcurrentMap, AResourceKnownNotToBeThreadSafeIsRefused) {
+  std::pmr::unsynchronized_pool_resource pool;
+  std::pmr::monotonic_buffer_resource arena;
+  EXPECT_THROW(enlist::concurrent_map map(0, &pool), std::invalid_argument);
+  EXPECT_THROW(enlist::concurrent_map map(0, &arena), std::invalid_argument);
+  EXPECT_THROW(enlist::concurrent_map map(0, nullptr), std::invalid_argument);
+  std::pmr::synchronized_pool_resource shared_pool;
+  enlist::concurrent_map accepted(0, &shared_pool);
+  EXPECT_EQ(accepted.insert(8, 1), enlist::map_status::ok);
 }
 
 }  // namespace

@@ -165,8 +165,11 @@ class concurrent_map {
   static constexpr std::size_t max_expected_keys = std::size_t{1} << 56;
 
   // Sized so that `expected_keys` fit without a migration; the table never shrinks below that
-  // size. Throws std::length_error if expected_keys > max_expected_keys, std::bad_alloc if the
-  // first table cannot be allocated; operations never throw.
+  // size. `resource` must be thread-safe and outlive the map. Throws std::length_error if
+  // expected_keys > max_expected_keys, std::invalid_argument for a null resource or one of the
+  // standard resources that are not thread-safe (unsynchronized_pool_resource,
+  // monotonic_buffer_resource), std::bad_alloc if the first table cannot be allocated;
+  // operations never throw.
   explicit concurrent_map(std::size_t expected_keys = 0,
                           std::pmr::memory_resource* resource = std::pmr::get_default_resource());
   ~concurrent_map();

@@ -39,6 +39,11 @@
 //   lives until the sweep's callback returns. Ends pay for this only while a sweep runs; with no
 //   sweep running an end's extra cost is a compiler barrier and one load of a line that only
 //   sweeps write. detail/sweep_protection.hpp has the algorithm and its memory-order argument.
+//   A release may destroy more than the state: a state often holds the last reference to its
+//   provider (the COM back-reference), whose destruction destroys this registry. So a sweep,
+//   shutdown and the destructor never release while they walk: they collect what they owe
+//   (release_list) and release it once nothing more of the registry will be touched. end
+//   releases last thing too: nothing of the registry is read after its release.
 //
 // SHUTDOWN
 //   shutdown() ends every session, and from then on every call returning hresult returns
@@ -77,6 +82,7 @@
 #include <memory_resource>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "enlist/concurrent_map.hpp"
 #include "enlist/detail/atomic.hpp"
@@ -100,8 +106,10 @@ struct registry_options {
   // allocate throws std::bad_alloc.
   std::size_t expected_sessions = 0;
   // Where the map's tables come from. Must be thread-safe (any thread that starts a migration
-  // allocates, any thread that reclaims frees: a std::pmr::unsynchronized_pool_resource corrupts
-  // the heap) and must outlive the registry.
+  // allocates, any thread that reclaims frees) and must outlive the registry. The constructor
+  // throws std::invalid_argument for null and for the standard resources that are not
+  // thread-safe (unsynchronized_pool_resource, monotonic_buffer_resource); it cannot check a
+  // resource of the provider's own.
   std::pmr::memory_resource* resource = std::pmr::get_default_resource();
 };
 
@@ -122,7 +130,10 @@ class basic_registry {
       : map_(options.expected_sessions, options.resource),
         capacity_(options.capacity),
         limited_(options.capacity != registry_options::unlimited) {}
-  ~basic_registry() { end_every_session(); }
+  ~basic_registry() {
+    release_list owed;
+    end_every_session(owed);
+  }
   basic_registry(const basic_registry&) = delete;
   basic_registry& operator=(const basic_registry&) = delete;
 
@@ -151,7 +162,8 @@ class basic_registry {
     reclaim::light_fence();                            // (G2)
     if (shut_down_.load(std::memory_order_relaxed)) {  // (G3)
       // Withdraw. If the shutdown's scan already ended the entry, the session was enlisted and
-      // then ended with the others, and begin reports that it was enlisted.
+      // then ended with the others, and begin reports that it was enlisted. Releasing here
+      // never destroys the registry: the caller's own reference keeps the state alive.
       return end_session(state) == S_OK ? E_ABORT : S_OK;
     }
     return S_OK;
@@ -200,19 +212,22 @@ class basic_registry {
   // get a hazard slot.
   template <class F>
   [[nodiscard]] sweep_result for_each(F&& f) const {
-    return sweep([&f](state_type* state, sync_provider_role role) {
+    release_list owed;  // destroyed last: releases once the sweep is done with the registry
+    return sweep(owed, [&f](state_type* state, sync_provider_role role) {
       f(state, role);
       return true;
     });
   }
 
   // Ends every session for which pred(state) is true (pred sees a live state), e.g. canceled
-  // ones. Weakly consistent like for_each. Returns the number it ended.
+  // ones. Weakly consistent like for_each. Returns the number it ended. The references of the
+  // sessions it ended are released after the walk, before it returns.
   template <class Pred>
   [[nodiscard]] sweep_result end_if(Pred&& pred) {
-    return sweep([this, &pred](state_type* state, sync_provider_role) {
+    release_list owed;  // destroyed last: releases once the sweep is done with the registry
+    return sweep(owed, [this, &pred, &owed](state_type* state, sync_provider_role) {
       return static_cast<bool>(pred(static_cast<const state_type*>(state))) &&
-             end_session(state) == S_OK;
+             end_session(state, owed) == S_OK;
     });
   }
 
@@ -224,14 +239,16 @@ class basic_registry {
   // Ends every session enlisted for the whole call. Returns the number it ended.
   [[nodiscard]] sweep_result end_all() noexcept {
     if (shut_down_.load(std::memory_order_relaxed)) return {E_ABORT, 0};
-    return {S_OK, end_every_session()};
+    release_list owed;
+    return {S_OK, end_every_session(owed)};
   }
 
   // Ends every session and refuses every later call with E_ABORT (including a second shutdown).
   [[nodiscard]] hresult shutdown() noexcept {
     if (shut_down_.exchange(true, std::memory_order_relaxed)) return E_ABORT;
     reclaim::heavy_fence();  // (G4)
-    end_every_session();
+    release_list owed;
+    end_every_session(owed);
     return S_OK;
   }
 
@@ -253,35 +270,79 @@ class basic_registry {
   }
   void unadmit() noexcept { admitted_.fetch_sub(1, std::memory_order_relaxed); }  // (A1)
 
-  // The end path without the shutdown check: shutdown and withdrawing begins use it too.
-  hresult end_session(state_type* state) noexcept {
+  // References a walk over the registry owes, released when the list is destroyed: after the
+  // walk, when nothing more of the registry will be read (see SWEEPS AND STATE LIFETIME).
+  // Declared before the walk in the function that owns it, so it is destroyed after everything
+  // else, also when a callback throws. If the list cannot grow (no memory), that one reference
+  // is released at once instead: never leaked, and only then back to the old hazard.
+  class release_list {
+   public:
+    release_list() = default;
+    release_list(const release_list&) = delete;
+    release_list& operator=(const release_list&) = delete;
+    ~release_list() {
+      for (state_type* state : owed_)
+        Policy::release(state);
+    }
+    void add(state_type* state) const noexcept {
+      try {
+        owed_.push_back(state);
+      } catch (...) {
+        Policy::release(state);
+      }
+    }
+
+   private:
+    mutable std::vector<state_type*> owed_;  // added to by const sweeps (for_each)
+  };
+
+  // Erases the entry of `state`; on S_OK, `owned` says whether the caller now owns the
+  // registry's reference (false: a sweep protecting the state took it over). No shutdown check.
+  hresult erase_session(state_type* state, bool& owned) noexcept {
     const std::uintptr_t key = key_of(state);
     const map_result erased = map_.erase(key);
     if (erased.status != map_status::ok) {
       return erased.status == map_status::out_of_memory ? E_OUTOFMEMORY : SYNC_E_INVALID_OPERATION;
     }
     if (limited_) unadmit();
-    if (protection_.release_now(key)) Policy::release(state);  // (P2, P3)
+    owned = protection_.release_now(key);  // (P2, P3)
     return S_OK;
   }
 
-  // Releases a reference an end handed over to a sweep, or passes it to another sweep.
-  void release_handed_off(std::uintptr_t key) const noexcept {
-    if (!protection_.hand_off(key)) Policy::release(state_of(key));
+  // The end path without the shutdown check (withdrawing begins use it too). The release is
+  // its last access: nothing of the registry is read after it.
+  hresult end_session(state_type* state) noexcept {
+    bool owned = false;
+    const hresult ended = erase_session(state, owned);
+    if (owned) Policy::release(state);
+    return ended;
+  }
+  // The same for a walk: what it owes goes to the walk's list.
+  hresult end_session(state_type* state, const release_list& owed) noexcept {
+    bool owned = false;
+    const hresult ended = erase_session(state, owned);
+    if (owned) owed.add(state);
+    return ended;
   }
 
-  std::size_t end_every_session() noexcept {
+  // Takes over a reference an end handed to a sweep, or passes it on to another sweep.
+  void take_handed_off(std::uintptr_t key, const release_list& owed) const noexcept {
+    if (!protection_.hand_off(key)) owed.add(state_of(key));
+  }
+
+  std::size_t end_every_session(const release_list& owed) noexcept {
     std::size_t ended = 0;
     // Needs no protection: it never touches a state it has not erased (and so owns).
-    map_.for_each([this, &ended](std::uintptr_t key, std::uint64_t) {
-      if (end_session(state_of(key)) == S_OK) ++ended;
+    map_.for_each([this, &ended, &owed](std::uintptr_t key, std::uint64_t) {
+      if (end_session(state_of(key), owed) == S_OK) ++ended;
     });
     return ended;
   }
 
   // Runs visit(state, role) -> bool for each enlisted session under protection; counts trues.
+  // References it takes over from racing ends go to `owed`.
   template <class Visit>
-  sweep_result sweep(Visit&& visit) const {
+  sweep_result sweep(const release_list& owed, Visit&& visit) const {
     if (shut_down_.load(std::memory_order_relaxed)) return {E_ABORT, 0};
     detail::sweep_protection::sweep guard(protection_);
     if (!guard.ok()) return {E_OUTOFMEMORY, 0};
@@ -292,11 +353,12 @@ class basic_registry {
       struct unprotect_on_exit {
         const basic_registry& self;
         detail::sweep_protection::sweep& guard;
+        const release_list& owed;
         std::uintptr_t key;
         ~unprotect_on_exit() {
-          if (guard.unprotect()) self.release_handed_off(key);  // (P10)
+          if (guard.unprotect()) self.take_handed_off(key, owed);  // (P10)
         }
-      } const unprotect{*this, guard, key};
+      } const unprotect{*this, guard, owed, key};
       // The re-check: only an entry present after the key was published is safe to touch.
       const map_result entry = map_.find(key);
       if (entry && visit(state_of(key), static_cast<sync_provider_role>(entry.value))) ++count;

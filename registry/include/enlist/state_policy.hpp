@@ -35,6 +35,7 @@
 // hands a release over; see registry.hpp), which every type holding a counter is.
 
 #include <concepts>
+#include <utility>
 
 namespace enlist {
 
@@ -51,8 +52,18 @@ concept state_policy = requires(typename P::state_type* state) {
 
 // The policy for types with COM-shaped reference counting: AddRef() and Release() (which returns
 // the new count and destroys the object at zero) and IsCanceled().
+// T's three members must be declared noexcept: the registry calls them where an exception could
+// not be reported (end, sweeps, shutdown, the destructor), so a throw would terminate the
+// process. A real COM interface declares them without noexcept, yet a COM method never throws
+// across the ABI: give such a type a policy of its own whose noexcept functions call them.
 template <class T>
 struct com_state_policy {
+  static_assert(noexcept(std::declval<T&>().AddRef()) && noexcept(std::declval<T&>().Release()) &&
+                    noexcept(std::declval<const T&>().IsCanceled()),
+                "com_state_policy<T>: T::AddRef, T::Release and T::IsCanceled must be noexcept, "
+                "or a throw would terminate the process inside the registry. If they never "
+                "throw (as COM methods must not), write a state policy whose noexcept functions "
+                "call them (see state_policy.hpp).");
   using state_type = T;
   static void add_ref(T* state) noexcept { state->AddRef(); }
   static void release(T* state) noexcept { state->Release(); }
