@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
-# Installs the Debian packages enlist builds, tests and benchmarks with, when any is missing.
-# Debian 12, as root (or with sudo). Everything comes from Debian: nothing is downloaded
-# at build time and nothing is vendored.
+# Installs the Debian packages enlist needs, when any is missing. Debian 12, as root (or with
+# sudo). Everything comes from Debian: nothing is downloaded at build time and nothing is vendored.
+#   scripts/install-deps.sh            # everything the tests, the benchmarks and the examples use
+#   scripts/install-deps.sh library    # only what the library-only build (preset library) needs
+#   scripts/install-deps.sh debian     # what building the Debian package needs, besides `library`
 set -euo pipefail
 
-packages=(
-  cmake ninja-build g++ clang libclang-rt-14-dev pkg-config git
+library=(cmake ninja-build g++ pkg-config)
+everything=(
+  "${library[@]}" clang libclang-rt-14-dev git
   libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools
   libtbb-dev libcuckoo-dev libcds-dev liburcu-dev libabsl-dev libboost-dev
   python3 python3-matplotlib
 )
+debian=("${library[@]}" debhelper dpkg-dev fakeroot git)
+
+case "${1:-all}" in
+  all) packages=("${everything[@]}") ;;
+  library) packages=("${library[@]}") ;;
+  debian) packages=("${debian[@]}") ;;
+  *)
+    echo "usage: $0 [all|library|debian]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -7,5 +7,6 @@
 
 int main() {
   std::puts(ENLIST_VERSION_STRING);  // the packaging test compares it with pkg-config's
-  return provider_round_trip();
+  if (const int failed = provider_round_trip(); failed != 0) return failed;
+  return threaded_round_trip();
 }
