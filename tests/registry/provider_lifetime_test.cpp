@@ -46,9 +46,11 @@ class counted_provider : public provider {
   void Release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
-  static void operator delete(void* p, std::size_t bytes) {
+  // The provider is over-aligned (the registry keeps hot words on lines of their own), so its
+  // storage comes from the aligned operator new and goes back to the matching delete.
+  static void operator delete(void* p, std::size_t bytes, std::align_val_t align) {
     std::memset(p, 0xdb, bytes);
-    ::operator delete(p);
+    ::operator delete(p, bytes, align);
   }
 
   using provider::sessions;  // for the end_if and end_all cases
