@@ -20,13 +20,21 @@ bool register_membarrier() noexcept {
   return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
 }
 
+// Statistics only: relaxed, and a plain std::atomic (not a schedule point) in every build.
+std::atomic<std::uint64_t> heavy_fences{0};
+
 }  // namespace
 
 namespace detail {
 extern const bool membarrier_available = register_membarrier();
 }  // namespace detail
 
+std::uint64_t heavy_fence_count() noexcept {
+  return heavy_fences.load(std::memory_order_relaxed);
+}
+
 void heavy_fence() noexcept {
+  heavy_fences.fetch_add(1, std::memory_order_relaxed);
 #if defined(ENLIST_DETERMINISTIC_SCHEDULE)
   enlist::detail::schedule_point();
 #else

@@ -206,15 +206,19 @@ std::int64_t concurrent_map::live_for_sizing(const table& t) noexcept {
 
 void concurrent_map::check_fill(table& t) noexcept {
   if (t.used_estimate() < t.grow_at) return;
-  if (start_migration(t, capacity_for(live_for_sizing(t)))) help_migrate(t);
+  if (start_migration(t, capacity_for(live_for_sizing(t)))) finish_migration(t);
   // When the successor cannot be allocated, t keeps serving; the next check tries again.
 }
 
 void concurrent_map::housekeeping(table& t, std::uint32_t operations) noexcept {
   // Reclaiming costs a scan of every thread's record (and, when something is freeable, a
-  // process-wide barrier), so a thread tries it once in 64 housekeeping passes; each migration
-  // tries it too.
-  if (retired_.pending() && ((operations >> 8) & 63) == 0) reclaim();
+  // process-wide barrier), so a thread tries it once in 64 housekeeping passes; each insert
+  // that finishes a migration tries it too.
+  if (retired_.pending() && ((operations >> 8) & 63) == 0) free_unreachable();
+  shrink_if_oversized(t);
+}
+
+void concurrent_map::shrink_if_oversized(table& t) noexcept {
   // Shrink once the table is four times the size the live keys call for. The estimate must say
   // so twice: one sum torn by a preemption would otherwise start a migration for nothing.
   const auto too_large = [&](std::int64_t live) {
@@ -222,14 +226,21 @@ void concurrent_map::housekeeping(table& t, std::uint32_t operations) noexcept {
   };
   if (too_large(live_for_sizing(t))) {
     const std::int64_t live = live_for_sizing(t);
-    if (too_large(live) && start_migration(t, capacity_for(live))) help_migrate(t);
+    if (too_large(live) && start_migration(t, capacity_for(live))) finish_migration(t);
   }
 }
 
 map_status concurrent_map::migrate_for_room(table& t) noexcept {
   // Wrapped around without a free cell: the fill check lagged behind a burst of claims.
   if (!start_migration(t, capacity_for(live_for_sizing(t)))) return map_status::out_of_memory;
-  return help_migrate(t);
+  return finish_migration(t);
+}
+
+map_status concurrent_map::finish_migration(table& t) noexcept {
+  const map_status helped = help_migrate(t);
+  // Whoever published the successor (perhaps an erase, which never reclaims) retired t.
+  if (retired_.pending()) free_unreachable();
+  return helped;
 }
 
 bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {
@@ -301,13 +312,21 @@ map_status concurrent_map::help_migrate(table& t) noexcept {
 void concurrent_map::retire(table* t) noexcept {
   reclaim::epoch_domain& domain = reclaim::epoch_domain::global();
   retired_bytes_.fetch_add(t->bytes, std::memory_order_relaxed);
-  retired_.retire(domain, t);
-  reclaim();
+  retired_.retire(domain, t);  // freed by an insert or reclaim(), never by an erase
+}
+
+void concurrent_map::free_unreachable() noexcept {
+  retired_.reclaim(reclaim::epoch_domain::global(),
+                   [this](reclaim::retired_node* n) { free_retired(n); });
 }
 
 void concurrent_map::reclaim() noexcept {
-  retired_.reclaim(reclaim::epoch_domain::global(),
-                   [this](reclaim::retired_node* n) { free_retired(n); });
+  {
+    const reclaim::epoch_guard guard;
+    shrink_if_oversized(*load_current());
+  }
+  // Outside the guard: this thread holds back nothing it retired.
+  free_unreachable();
 }
 
 std::size_t concurrent_map::size() const noexcept {

@@ -26,8 +26,8 @@
 // (sampled from striped counters, so it may overshoot by a few percent; see I4).
 //
 // MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
-//   start    an insert that sees fill >= 3/4, or any insert/erase that sees the table four
-//            times larger than the live keys call for, allocates a successor sized for the live
+//   start    an insert that sees fill >= 3/4, or an insert (or reclaim()) that sees the table
+//            four times larger than the live keys call for, allocates a successor sized for the live
 //            keys (a quarter full up to 2^20 cells, half full above; a power of two) and
 //            publishes it in table.next; phase -> freezing.
 //            If that allocation fails nothing changes: the table keeps serving.
@@ -61,10 +61,14 @@
 //   find: lock-free; each restart follows a completed migration. Wait-free without migrations.
 //   insert, erase: lock-free. A CAS fails only when another operation's CAS succeeded, and
 //   migration work is shared so that some thread always completes it.
-//   Only migrations allocate: a thread that starts one allocates the successor (racing starters
-//   may each allocate one; all but one are discarded or kept as the spare), and a helper that
-//   finds it too small allocates a larger one. Besides, a thread's first operation registers its
-//   reclamation record. No operation takes a lock, blocks, throws or logs.
+//   Only migrations allocate, and only inserts and reclaim() start them: the starter allocates
+//   the successor (racing starters may each allocate one; all but one are discarded or kept as
+//   the spare), and a helper that finds it too small allocates a larger one. Only inserts and
+//   reclaim() free retired tables (and issue the heavy fence that needs). So an erase never
+//   allocates, frees or enters the kernel, except when it helps a migration whose successor
+//   inserts racing the freeze outgrew: then it replaces that successor. Besides, a thread's
+//   first operation registers its reclamation record. No operation takes a lock, blocks,
+//   throws or logs.
 //
 // MEMORY ORDERING (numbers tag the atomic operations below and in concurrent_map.cpp)
 //   (M1) acquire load of `current` pairs with the release CAS (P1) that published the table, so
@@ -107,8 +111,9 @@
 //   May a key's memory be reused? Yes, as soon as erase returned: a later insert of the same
 //   address is a new entry (in the same cell until the next migration).
 //   When is retired memory freed? When no thread is inside an operation that began before the
-//   table was retired; the map's own inserts and erases periodically reclaim, and the destructor
-//   frees everything. Users need call nothing (reclaim() frees what it can at once). One freed
+//   table was retired; the map's own inserts periodically reclaim (erases never do: an erase
+//   must not free or enter the kernel), and the destructor frees everything. Users need call
+//   nothing; reclaim() frees what it can at once and shrinks an oversized table. One freed
 //   table is kept as a spare for the next migration to the same size.
 //   May the map be destroyed while operations run? No: destruction requires quiescence.
 
@@ -116,6 +121,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory_resource>
+#include <type_traits>
 
 #include "enlist/detail/atomic.hpp"
 #include "enlist/detail/map_table.hpp"
@@ -178,7 +184,16 @@ class concurrent_map {
 
   // Adds key -> value if key is absent. ok, exists, out_of_memory, invalid_key, invalid_value.
   // Progress: lock-free.
-  [[nodiscard]] map_status insert(key_type key, value_type value) noexcept;
+  [[nodiscard]] map_status insert(key_type key, value_type value) noexcept {
+    return insert(key, value, []() noexcept {});
+  }
+  // The same, calling on_absent() (noexcept) once when the key was found absent and just before
+  // the entry is published: what it does happens before any thread can find the entry (the
+  // registry takes the state's reference there). It does not run when the key is present; when
+  // it has run, the call may still answer exists (a racing insert of the key published first)
+  // or out_of_memory. One probe answers both "is it there?" and "put it there".
+  template <class OnAbsent>
+  [[nodiscard]] map_status insert(key_type key, value_type value, OnAbsent&& on_absent) noexcept;
 
   // ok with the value, not_found, or invalid_key. Writes nothing shared. Progress: lock-free.
   [[nodiscard]] map_result find(key_type key) const noexcept;
@@ -197,8 +212,11 @@ class concurrent_map {
   std::size_t size() const noexcept;
   map_stats stats() const noexcept;
 
-  // Frees the retired tables that no running operation can still reach. The map reclaims on its
-  // own as it works; this is for getting memory back at once, e.g. after a burst has passed.
+  // Gives memory back now: frees the retired tables no running operation can still reach, and
+  // shrinks a table four times larger than its live keys call for (a migration: it allocates
+  // the smaller table). The map does both on its own in its inserts; erase never does (an end
+  // must not allocate, free or enter the kernel), so after a burst of erases without inserts,
+  // this is how the memory comes back.
   void reclaim() noexcept;
 
  private:
@@ -229,11 +247,15 @@ class concurrent_map {
   // Out of line (concurrent_map.cpp): the slow paths.
   void check_fill(detail::table& t) noexcept;
   void housekeeping(detail::table& t, std::uint32_t operations) noexcept;
+  void shrink_if_oversized(detail::table& t) noexcept;
+  void free_unreachable() noexcept;
   detail::table* make_table(std::size_t capacity) noexcept;
   map_status migrate_for_room(detail::table& t) noexcept;
   static std::int64_t live_for_sizing(const detail::table& t) noexcept;
   bool start_migration(detail::table& t, std::size_t capacity) noexcept;
   map_status help_migrate(detail::table& t) noexcept;
+  // insert's way to help: then frees what the migration retired.
+  map_status finish_migration(detail::table& t) noexcept;
   void retire(detail::table* t) noexcept;
   void free_retired(reclaim::retired_node* node) noexcept;
   void discard_unpublished(detail::table* t) noexcept;
@@ -284,13 +306,16 @@ inline map_result concurrent_map::find(key_type key) const noexcept {
   }
 }
 
-inline map_status concurrent_map::insert(key_type key, value_type value) noexcept {
+template <class OnAbsent>
+map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_absent) noexcept {
+  static_assert(std::is_nothrow_invocable_v<OnAbsent&>, "on_absent must be noexcept");
   if (key == detail::no_key) return map_status::invalid_key;
   if (value > max_value) return map_status::invalid_value;
   const reclaim::epoch_guard guard;
   reclaim::thread_record& record = guard.record();
   const std::uint64_t hash = address_hash{}(key);
   const std::uint64_t desired = detail::encode_value(value);
+  bool announced = false;
   detail::table* t = load_current();
   for (;;) {
     const probe_result p = probe(*t, key, hash);
@@ -316,6 +341,10 @@ inline map_status concurrent_map::insert(key_type key, value_type value) noexcep
         if (claimed) count(*t, record, detail::claim_unit);  // the cell stays claimed
         return map_status::exists;
       }
+      if (!announced) {
+        on_absent();
+        announced = true;
+      }
       if (p.cell->value.compare_exchange_weak(word, desired, std::memory_order_release,
                                               std::memory_order_acquire)) {  // (M5)
         const std::uint64_t stripe =
@@ -331,7 +360,7 @@ inline map_status concurrent_map::insert(key_type key, value_type value) noexcep
     // Frozen and live in key's own cell while t is still current: present, answered like find
     // (and without needing the migration, which may be waiting for memory).
     if (own_cell && detail::is_live(word) && load_current() == t) return map_status::exists;
-    if (help_migrate(*t) != map_status::ok) return map_status::out_of_memory;
+    if (finish_migration(*t) != map_status::ok) return map_status::out_of_memory;
     t = load_current();
   }
 }
@@ -350,8 +379,9 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
         if (p.cell->value.compare_exchange_weak(word, detail::erased_word,
                                                 std::memory_order_acq_rel,
                                                 std::memory_order_acquire)) {  // (M6)
+          // No housekeeping here: reclaiming and shrinking are insert's and reclaim()'s, so
+          // that an end never frees, allocates or issues the heavy fence.
           count(*t, record, std::uint64_t{0} - detail::live_unit);
-          if ((++record.operations & 255) == 0) housekeeping(*t, record.operations);
           return {map_status::ok, detail::decode_value(word)};
         }
       }

@@ -20,11 +20,12 @@
 //     sessions.end_canceled();                            // ends every canceled session
 //
 // HOW IT WORKS
-//   The entries live in a concurrent_map from address to role (concurrent_map.hpp). begin
-//   checks presence with find (a duplicate begin touches no reference), takes the reference,
-//   then inserts: the reference exists before any racing end can see the entry and release it.
-//   If the insert fails (a racing begin won, or no memory) it drops the reference again; the
-//   caller's own reference keeps the state alive meanwhile. end erases, and the erase that
+//   The entries live in a concurrent_map from address to role (concurrent_map.hpp). begin is
+//   one insert: the map calls back once it has found the state absent and just before it
+//   publishes the entry, and begin takes the reference there, so the reference exists before
+//   any racing end can see the entry and release it, and a duplicate begin touches no
+//   reference. If the insert still fails (a racing begin published first, or no memory) begin
+//   drops the reference again; the caller's own reference keeps the state alive meanwhile. end erases, and the erase that
 //   succeeds owns the registry's reference: exactly one racing end can succeed.
 //   Capacity: when finite, an admission counter is incremented before the insert and refuses a
 //   begin that would exceed it, so the capacity is never exceeded, even under races. The cost
@@ -149,14 +150,16 @@ class basic_registry {
         misaligned(state)) {
       return E_INVALIDARG;
     }
-    const std::uintptr_t key = key_of(state);
-    if (map_.find(key)) return SYNC_E_INVALID_OPERATION;
     if (limited_ && !admit()) return SYNC_E_INVALID_OPERATION;
-    Policy::add_ref(state);  // before the entry exists: a racing end may release it at once
-    const map_status inserted = map_.insert(key, static_cast<std::uint64_t>(role));
+    bool referenced = false;
+    const map_status inserted = map_.insert(
+        key_of(state), static_cast<std::uint64_t>(role), [state, &referenced]() noexcept {
+          Policy::add_ref(state);  // before the entry exists: a racing end may release it at once
+          referenced = true;
+        });
     if (inserted != map_status::ok) {
       if (limited_) unadmit();
-      Policy::release(state);  // never the last reference: the caller holds one
+      if (referenced) Policy::release(state);  // never the last reference: the caller holds one
       return inserted == map_status::exists ? SYNC_E_INVALID_OPERATION : E_OUTOFMEMORY;
     }
     reclaim::light_fence();                            // (G2)
@@ -200,6 +203,9 @@ class basic_registry {
   }
   // Weakly consistent while calls run; exact when none does.
   std::size_t size() const noexcept { return map_.size(); }
+  // Gives memory back now (concurrent_map::reclaim): ends never free or shrink, so after many
+  // sessions ended and none began, the grown table stays until the next begin or this call.
+  void reclaim() noexcept { map_.reclaim(); }
   std::size_t capacity() const noexcept { return capacity_; }
   bool is_shut_down() const noexcept { return shut_down_.load(std::memory_order_relaxed); }
 

@@ -19,6 +19,7 @@
 // time, so every execution is sequentially consistent: each fence is only a schedule point there.
 
 #include <atomic>
+#include <cstdint>
 
 #include "enlist/detail/atomic.hpp"
 
@@ -56,5 +57,9 @@ inline void light_fence() noexcept {
 }
 
 void heavy_fence() noexcept;
+
+// How many heavy fences this process has issued (statistics, relaxed): each is a system call,
+// so tests check with it which paths never make one.
+std::uint64_t heavy_fence_count() noexcept;
 
 }  // namespace enlist::reclaim
