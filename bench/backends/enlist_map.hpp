@@ -1,5 +1,6 @@
 #pragma once
-// enlist's own lock-free map, bare (the map-level workloads; the registry is enlist_registry.hpp).
+// enlist's own lock-free map, bare (the map-level workloads; at registry level enlist is
+// enlist::registry itself, see backends.hpp).
 
 #include <cstddef>
 #include <cstdint>

@@ -39,7 +39,6 @@ class alignas(64) bench_state final : public session_state {
     return refs_.fetch_sub(1, std::memory_order_acq_rel) - 1;
   }
   bool IsCanceled() const noexcept override { return false; }
-  std::uint32_t references() const noexcept { return refs_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint32_t> refs_{1};
@@ -56,7 +55,6 @@ class state_arena {
   static void reserve(std::size_t max_live) { instance_storage().reset(new state_arena(max_live)); }
   static state_arena& get() noexcept { return *instance_storage(); }
 
-  std::size_t max_live() const noexcept { return max_live_; }
   bench_state* live(std::size_t i) noexcept { return &states_[i]; }
   std::span<bench_state> own(int thread) noexcept {
     return {&states_[max_live_ + static_cast<std::size_t>(thread) * own_per_thread],

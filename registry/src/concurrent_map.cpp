@@ -10,7 +10,6 @@
 #include <bit>
 #include <new>
 #include <stdexcept>
-#include <vector>
 
 namespace enlist {
 

@@ -3,7 +3,9 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <exception>
 #include <new>
+#include <type_traits>
 
 namespace enlist::reclaim {
 

@@ -32,7 +32,7 @@
 //     enlist::basic_registry<sync_job_policy> sessions;   // or basic_provider<sync_job_policy>
 //
 // The address must be at least 2-aligned (the registry tags it with its low bit while a sweep
-// hands a release over; see registry.hpp), which every type holding a counter is.
+// hands a release over; see detail/sweep_protection.hpp), which every type holding a counter is.
 
 #include <concepts>
 #include <utility>

@@ -29,6 +29,8 @@ inline constexpr hresult E_POINTER = detail::from_bits(0x80004003U);
 inline constexpr hresult E_INVALIDARG = detail::from_bits(0x80070057U);
 inline constexpr hresult E_OUTOFMEMORY = detail::from_bits(0x8007000EU);
 inline constexpr hresult E_ABORT = detail::from_bits(0x80004004U);
+// Declared because the Sync codes a provider may return include it and a caller may compare
+// against it; enlist itself has no run-time path that returns it.
 inline constexpr hresult SYNC_E_INTERNAL_ERROR = detail::from_bits(0x8004101DU);
 
 constexpr bool succeeded(hresult hr) noexcept {

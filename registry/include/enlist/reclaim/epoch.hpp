@@ -121,9 +121,6 @@ class epoch_domain {
 };
 
 // Small dense index of the calling thread (its record's index), for striping counters.
-inline std::uint32_t this_thread_index() noexcept {
-  return epoch_domain::global().this_thread().index;
-}
 
 // RAII guarded section. Pointers to retirable nodes loaded inside stay valid until it ends.
 // Progress: wait-free after the thread's first guard (which may allocate its record once).
@@ -144,7 +141,6 @@ class epoch_guard {
   epoch_guard& operator=(const epoch_guard&) = delete;
 
   thread_record& record() const noexcept { return record_; }
-  epoch_domain& domain() const noexcept { return domain_; }
 
  private:
   epoch_domain& domain_;
