@@ -178,7 +178,8 @@ def capacity_text(context, rows, threads):
     gain = capacity_gain(context, rows, threads)
     return (f"this run's calibration (pure computation, nothing shared) itself ran {gain:.2f}x "
             f"faster at {threads} threads than at {n}: with exactly one thread per core there was "
-            f"no core left for the rest of the machine (kernel threads, other tenants of the host), "
+            f"no core left for the rest of the machine (kernel threads, other tenants of the "
+            f"host), "
             f"so the {n}-thread rows got less of it; each of these rows exceeds its best row at "
             f"up to {n} threads by less than {PLAUSIBLE_FACTOR:.2f}x that factor.")
 
@@ -540,8 +541,8 @@ def report(folder):
            "distinct state ever begun. Its begin_end/release/mix numbers are those of that "
            "emulation, not of a map that really removes.",
            "- **cuckoo**: libcuckoo `cuckoohash_map`, striped spin locks, two buckets per key.",
-           "- **cds_michael**: libcds `MichaelHashMap` over `MichaelKVList`, hazard pointers; fixed "
-           "bucket array sized for the expected sessions (load factor 1), it does not grow.",
+           "- **cds_michael**: libcds `MichaelHashMap` over `MichaelKVList`, hazard pointers; "
+           "fixed bucket array sized for the expected sessions (load factor 1), it does not grow.",
            "- **cds_feldman**: libcds `FeldmanHashMap`, hazard pointers; a multi-level array of "
            "hash bits (fmix64 is a bijection, so the perfect hash it needs).",
            "- **urcu_lfht**: liburcu `cds_lfht` with the urcu-memb flavour, auto-resize; every "

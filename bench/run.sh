@@ -55,22 +55,25 @@ cmake --build "$build_dir" --target enlist_bench -j "$(nproc)"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 [ -n "$cpu" ] || cpu=$(uname -m)
 cores=$(nproc)
-compiler=$(sed -n 's/^CMAKE_CXX_COMPILER_ID:STRING=//p' "$build_dir/CMakeCache.txt" 2>/dev/null || true)
 cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
 version=$("$cxx" -dumpfullversion 2>/dev/null || "$cxx" -dumpversion)
 case "$("$cxx" --version | head -1)" in *clang*) compiler=clang ;; *) compiler=gcc ;; esac
-slug() { tr '[:upper:]' '[:lower:]' | sed -e 's/([^)]*)//g' -e 's/[^a-z0-9.]\+/-/g' -e 's/^-//' -e 's/-$//'; }
+slug() {
+  tr '[:upper:]' '[:lower:]' |
+    sed -e 's/([^)]*)//g' -e 's/[^a-z0-9.]\+/-/g' -e 's/^-//' -e 's/-$//'
+}
 platform="$(echo "$cpu" | slug)-${cores}c-${compiler}-${version}"
 [ "$profile" = default ] || platform="${platform}-${profile}"
 dir="$out/$platform"
 mkdir -p "$dir"
 
+source="$(git describe --always --dirty 2>/dev/null || echo unknown)"
 echo "profile $profile: $reps repetitions of at least ${min_time}s; results in $dir"
 "$build_dir/bench/enlist_bench" --profile="$profile" \
   --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
   --benchmark_enable_random_interleaving="$interleave" \
   --benchmark_display_aggregates_only=true \
-  --benchmark_context=platform="$platform",source="$(git describe --always --dirty 2>/dev/null || echo unknown)" \
+  --benchmark_context=platform="$platform",source="$source" \
   --benchmark_out="$dir/benchmarks.json" --benchmark_out_format=json "${extra[@]}"
 
 if ! /usr/bin/python3 bench/report.py "$dir"; then

@@ -24,16 +24,20 @@
 
 namespace enlist::bench {
 
+// clang-format 14 mangles requires-expressions (`}\n&&`): formatted by hand.
+// clang-format off
 template <class M>
-concept map_adapter = requires(M& m, const M& cm, std::uintptr_t key, std::uint64_t value) {
-  { M::name } -> std::convertible_to<std::string_view>;
-  { m.insert(key, value) } -> std::same_as<bool>;
-  { cm.find(key) } -> std::same_as<std::optional<std::uint64_t>>;
-  { m.erase(key) } -> std::same_as<bool>;
-  M::attach_thread();
-  M::quiesce();
-}
-&&std::constructible_from<M, std::size_t>;
+concept map_adapter =
+    requires(M& m, const M& cm, std::uintptr_t key, std::uint64_t value) {
+      { M::name } -> std::convertible_to<std::string_view>;
+      { m.insert(key, value) } -> std::same_as<bool>;
+      { cm.find(key) } -> std::same_as<std::optional<std::uint64_t>>;
+      { m.erase(key) } -> std::same_as<bool>;
+      M::attach_thread();
+      M::quiesce();
+    } &&
+    std::constructible_from<M, std::size_t>;
+// clang-format on
 
 // An adapter whose erase keeps the key's node (tbb_unordered_map has no concurrent-safe erase,
 // so its adapter emulates one with a tombstone value) specialises this to true. The

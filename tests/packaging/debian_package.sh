@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the Debian package (debian/) from the repository's files (tracked, or new and not ignored), checks what it holds,
-# unpacks it into a scratch root and builds and runs every consumer of install_and_consume.cmake
-# against it. Installs debhelper and the build dependencies first when they are missing.
+# Builds the Debian package (debian/) from the repository's files (tracked, or new and not
+# ignored), checks what it holds, unpacks it into a scratch root and builds and runs every
+# consumer of install_and_consume.cmake against it. Installs debhelper and the build
+# dependencies first when they are missing.
 #   tests/packaging/debian_package.sh
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -10,7 +11,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/src"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -xf - -C "$work/src"
+(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) |
+  tar -xf - -C "$work/src"
 
 # One version: the package's and the project's.
 project_version="$(sed -n 's/^project(enlist VERSION \([0-9.]*\).*/\1/p' "$root/CMakeLists.txt")"
@@ -39,5 +41,6 @@ done
 dpkg-deb -x "$deb" "$work/root"
 multiarch="$(dpkg-architecture -qDEB_HOST_MULTIARCH)"
 cmake -DPREFIX="$work/root/usr" -DKIND=debian -DSOURCE_DIR="$root/tests/packaging" \
-  -DWORK_DIR="$work/consumers" -DCXX=c++ -DCC=cc -P "$root/tests/packaging/install_and_consume.cmake"
+  -DWORK_DIR="$work/consumers" -DCXX=c++ -DCC=cc \
+  -P "$root/tests/packaging/install_and_consume.cmake"
 echo "debian: $(basename "$deb") built, unpacked (lib/$multiarch) and consumed"

@@ -2,8 +2,8 @@
 // (the usual COM back-reference), the caller drops its own, and a sweep or Shutdown ends the
 // sessions. The release of the last state destroys the provider and the registry inside it; the
 // sweep must not touch either afterwards. The provider's memory and the map's tables are
-// overwritten when freed, so a sweep that read on would crash or miscount here, and AddressSanitizer
-// reports it as a use after free.
+// overwritten when freed, so a sweep that read on would crash or miscount here, and
+// AddressSanitizer reports it as a use after free.
 
 #include <gtest/gtest.h>
 

@@ -17,7 +17,8 @@ cd "$(dirname "$0")/../.."
 seconds="${1:-30}"
 shift || true
 harnesses=("$@")
-[ ${#harnesses[@]} -gt 0 ] || harnesses=(map_fuzz_scheduled registry_fuzz_scheduled map_fuzz registry_fuzz)
+[ ${#harnesses[@]} -gt 0 ] ||
+  harnesses=(map_fuzz_scheduled registry_fuzz_scheduled map_fuzz registry_fuzz)
 
 scripts/install-deps.sh
 cmake --preset fuzz >/dev/null

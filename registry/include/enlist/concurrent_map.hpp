@@ -27,9 +27,9 @@
 //
 // MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
 //   start    an insert that sees fill >= 3/4, or an insert (or reclaim()) that sees the table
-//            four times larger than the live keys call for, allocates a successor sized for the live
-//            keys (a quarter full up to 2^20 cells, half full above; a power of two) and
-//            publishes it in table.next; phase -> freezing.
+//            four times larger than the live keys call for, allocates a successor sized for
+//            the live keys (a quarter full up to 2^20 cells, half full above; a power of two)
+//            and publishes it in table.next; phase -> freezing.
 //            If that allocation fails nothing changes: the table keeps serving.
 //   freeze   helpers claim chunks of cells and set bit 63 of every value word; a frozen word
 //            never changes again. Each chunk's live count is recorded once frozen, so the live
@@ -85,9 +85,10 @@
 //   Freezing (F1) is a release fetch_or: as an RMW it continues the release sequence of (M5),
 //   so a copier's acquire load (C1) of the frozen word still synchronises with the insert and
 //   sees the key; and being release, it makes whoever sees a frozen bit see the migration's
-//   `next` and phase too (a helper never reads a stale "serving" and spins). Chunk flags (F2, C2) are release/acquire so that whoever sees a chunk done
-//   sees its cells frozen or copied; copies into the successor (C3) are relaxed because (P1)
-//   publishes the successor as a whole after every chunk is seen done.
+//   `next` and phase too (a helper never reads a stale "serving" and spins). Chunk flags (F2,
+//   C2) are release/acquire so that whoever sees a chunk done sees its cells frozen or copied;
+//   copies into the successor (C3) are relaxed because (P1) publishes the successor as a whole
+//   after every chunk is seen done.
 //   Counters (S1) are relaxed: they are statistics, exact only once threads have joined. A
 //   stripe owned by one thread is updated with a plain load and store (one writer loses nothing).
 //

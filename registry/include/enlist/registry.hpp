@@ -25,8 +25,9 @@
 //   publishes the entry, and begin takes the reference there, so the reference exists before
 //   any racing end can see the entry and release it, and a duplicate begin touches no
 //   reference. If the insert still fails (a racing begin published first, or no memory) begin
-//   drops the reference again; the caller's own reference keeps the state alive meanwhile. end erases, and the erase that
-//   succeeds owns the registry's reference: exactly one racing end can succeed.
+//   drops the reference again; the caller's own reference keeps the state alive meanwhile.
+//   end erases, and the erase that succeeds owns the registry's reference: exactly one racing
+//   end can succeed.
 //   Capacity: when finite, an admission counter is incremented before the insert and refuses a
 //   begin that would exceed it, so the capacity is never exceeded, even under races. The cost
 //   is one shared atomic increment per begin and decrement per successful end; an unlimited

@@ -39,16 +39,18 @@
 
 namespace enlist {
 
+// clang-format 14 mangles requires-expressions (`noexcept->`, `}\n&&`): formatted by hand.
+// clang-format off
 template <class P>
-concept state_policy = requires(typename P::state_type* state) {
-  { P::add_ref(state) }
-  noexcept;
-  { P::release(state) }
-  noexcept;
-  { P::is_canceled(static_cast<const typename P::state_type*>(state)) }
-  noexcept->std::convertible_to<bool>;
-}
-&&alignof(typename P::state_type) >= 2;
+concept state_policy =
+    requires(typename P::state_type* state) {
+      { P::add_ref(state) } noexcept;
+      { P::release(state) } noexcept;
+      { P::is_canceled(static_cast<const typename P::state_type*>(state)) } noexcept
+          -> std::convertible_to<bool>;
+    } &&
+    alignof(typename P::state_type) >= 2;
+// clang-format on
 
 // The policy for types with COM-shaped reference counting: AddRef() and Release() (which returns
 // the new count and destroys the object at zero) and IsCanceled().
@@ -58,12 +60,13 @@ concept state_policy = requires(typename P::state_type* state) {
 // across the ABI: give such a type a policy of its own whose noexcept functions call them.
 template <class T>
 struct com_state_policy {
-  static_assert(noexcept(std::declval<T&>().AddRef()) && noexcept(std::declval<T&>().Release()) &&
-                    noexcept(std::declval<const T&>().IsCanceled()),
-                "com_state_policy<T>: T::AddRef, T::Release and T::IsCanceled must be noexcept, "
-                "or a throw would terminate the process inside the registry. If they never "
-                "throw (as COM methods must not), write a state policy whose noexcept functions "
-                "call them (see state_policy.hpp).");
+  static_assert(
+      noexcept(std::declval<T&>().AddRef()) && noexcept(std::declval<T&>().Release()) && noexcept(
+          std::declval<const T&>().IsCanceled()),
+      "com_state_policy<T>: T::AddRef, T::Release and T::IsCanceled must be noexcept, "
+      "or a throw would terminate the process inside the registry. If they never "
+      "throw (as COM methods must not), write a state policy whose noexcept functions "
+      "call them (see state_policy.hpp).");
   using state_type = T;
   static void add_ref(T* state) noexcept { state->AddRef(); }
   static void release(T* state) noexcept { state->Release(); }

@@ -12,9 +12,9 @@
 // (tests/support/schedule) runs scheduled threads as fibers, one at a time, and decides at each
 // such point, from a seed, which one goes on; so an interleaving of atomic steps is a function of
 // the seed and replays exactly. The reclamation's per-thread record is the one other piece of
-// per-thread state, and the scheduler keeps it per scheduled thread. It explores sequentially consistent interleavings only: reorderings that the memory
-// model allows beyond those are left to the real-thread tests, TSan and the memory-order
-// argument written next to each operation.
+// per-thread state, and the scheduler keeps it per scheduled thread. It explores sequentially
+// consistent interleavings only: reorderings that the memory model allows beyond those are left
+// to the real-thread tests, TSan and the memory-order argument written next to each operation.
 
 #include <atomic>
 
