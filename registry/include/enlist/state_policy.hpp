@@ -60,13 +60,14 @@ concept state_policy =
 // across the ABI: give such a type a policy of its own whose noexcept functions call them.
 template <class T>
 struct com_state_policy {
-  static_assert(
-      noexcept(std::declval<T&>().AddRef()) && noexcept(std::declval<T&>().Release()) && noexcept(
-          std::declval<const T&>().IsCanceled()),
-      "com_state_policy<T>: T::AddRef, T::Release and T::IsCanceled must be noexcept, "
-      "or a throw would terminate the process inside the registry. If they never "
-      "throw (as COM methods must not), write a state policy whose noexcept functions "
-      "call them (see state_policy.hpp).");
+  static constexpr bool members_noexcept = noexcept(std::declval<T&>().AddRef()) &&
+                                           noexcept(std::declval<T&>().Release()) &&
+                                           noexcept(std::declval<const T&>().IsCanceled());
+  static_assert(members_noexcept,
+                "com_state_policy<T>: T::AddRef, T::Release and T::IsCanceled must be noexcept, "
+                "or a throw would terminate the process inside the registry. If they never "
+                "throw (as COM methods must not), write a state policy whose noexcept functions "
+                "call them (see state_policy.hpp).");
   using state_type = T;
   static void add_ref(T* state) noexcept { state->AddRef(); }
   static void release(T* state) noexcept { state->Release(); }
