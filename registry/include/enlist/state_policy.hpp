@@ -60,9 +60,8 @@ concept state_policy =
 // across the ABI: give such a type a policy of its own whose noexcept functions call them.
 template <class T>
 struct com_state_policy {
-  static constexpr bool members_noexcept = noexcept(std::declval<T&>().AddRef()) &&
-                                           noexcept(std::declval<T&>().Release()) &&
-                                           noexcept(std::declval<const T&>().IsCanceled());
+  static constexpr bool members_noexcept = noexcept(std::declval<T&>().AddRef())&& noexcept(
+      std::declval<T&>().Release())&& noexcept(std::declval<const T&>().IsCanceled());
   static_assert(members_noexcept,
                 "com_state_policy<T>: T::AddRef, T::Release and T::IsCanceled must be noexcept, "
                 "or a throw would terminate the process inside the registry. If they never "
