@@ -35,7 +35,9 @@ struct audit {
 };
 
 // The orchestrator's session state. Its memory belongs to the example's pool, so "destroyed" is
-// a flag that can be checked safely rather than freed memory.
+// a flag that can be checked safely rather than freed memory. A short copy of the test suite's
+// audited state (tests/support/audited_state.hpp), kept here so that the example stands alone
+// as a file a provider author can read and build without the tests.
 class tracked_state final : public enlist::session_state {
  public:
   explicit tracked_state(audit& a) : audit_(a) {}

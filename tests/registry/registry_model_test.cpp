@@ -7,14 +7,14 @@
 #include <map>
 #include <random>
 
-#include "audited_state.hpp"
 #include "enlist/registry.hpp"
+#include "support/audited_state.hpp"
 #include "support/scale.hpp"
 
 namespace {
 
 using namespace enlist;
-using enlist::registry_test::state_pool;
+using enlist::test::state_pool;
 using role = sync_provider_role;
 
 // The contract, sequentially: which states are enlisted in which role.
@@ -48,7 +48,7 @@ void run_random_sequence(std::uint32_t seed, std::size_t capacity) {
     registry sessions({.capacity = capacity});
     std::map<const session_state*, std::size_t> index_of;
     for (std::size_t i = 0; i < states.size(); ++i)
-      index_of.emplace(states[i], i);
+      index_of.emplace(states.get(i), i);
     auto pick = [&] {
       return std::uniform_int_distribution<std::size_t>(0, states.size() - 1)(rng);
     };
@@ -59,7 +59,7 @@ void run_random_sequence(std::uint32_t seed, std::size_t capacity) {
     for (std::size_t step = 0; step < steps; ++step) {
       const std::size_t i = pick();
       const bool null_state = chance(3);
-      auto* state = null_state ? nullptr : states[i];
+      auto* state = null_state ? nullptr : states.get(i);
       switch (std::uniform_int_distribution<int>(0, 9)(rng)) {
         case 0:
         case 1:
@@ -75,11 +75,11 @@ void run_random_sequence(std::uint32_t seed, std::size_t capacity) {
           ASSERT_EQ(sessions.end(state), expected.end(i, null_state)) << "step " << step;
           break;
         case 7: {
-          if (!null_state && !states[i]->IsCanceled()) states[i]->cancel();
+          if (!null_state && !states.get(i)->IsCanceled()) states.get(i)->cancel();
           if (!chance(30)) break;
           std::size_t canceled = 0;
           for (auto it = expected.enlisted.begin(); it != expected.enlisted.end();) {
-            if (states[it->first]->IsCanceled()) {
+            if (states.get(it->first)->IsCanceled()) {
               it = expected.enlisted.erase(it);
               ++canceled;
             } else {
@@ -127,7 +127,7 @@ void run_random_sequence(std::uint32_t seed, std::size_t capacity) {
       ASSERT_EQ(states.registry_references(), expected.enlisted.size());
     }
   }
-  states.expect_balanced();
+  EXPECT_EQ(states.audit_failures(), "");
 }
 
 TEST(RegistryModel, RandomSequencesFollowTheSequentialContract) {

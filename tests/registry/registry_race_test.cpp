@@ -12,16 +12,16 @@
 #include <thread>
 #include <vector>
 
-#include "audited_state.hpp"
 #include "enlist/registry.hpp"
 #include "enlist/session_ptr.hpp"
+#include "support/audited_state.hpp"
 #include "support/scale.hpp"
 
 namespace {
 
 using namespace enlist;
-using enlist::registry_test::audited_state;
-using enlist::registry_test::state_pool;
+using enlist::test::audited_state;
+using enlist::test::state_pool;
 using role = sync_provider_role;
 
 constexpr std::size_t threads = 32;
@@ -44,7 +44,8 @@ TEST(RegistryRace, ExactlyOneOfManyRacingBeginsAndOneOfManyRacingEndsSucceeds) {
   std::atomic<std::size_t> other{0};
   std::atomic<std::size_t> bad_rounds{0};
   auto check_round = [&]() noexcept {
-    if (begun.load() != 1 || ended.load() != 1 || states[0]->refs() != 1) bad_rounds.fetch_add(1);
+    if (begun.load() != 1 || ended.load() != 1 || states.get(0)->refs() != 1)
+      bad_rounds.fetch_add(1);
     begun.store(0);
     ended.store(0);
   };
@@ -52,13 +53,14 @@ TEST(RegistryRace, ExactlyOneOfManyRacingBeginsAndOneOfManyRacingEndsSucceeds) {
   std::barrier<> begins_done(threads);
   run_threads(threads, [&](std::size_t t) {
     for (std::size_t r = 0; r < rounds; ++r) {
-      const hresult b = sessions.begin(t % 2 == 0 ? role::source : role::destination, states[0]);
+      const hresult b =
+          sessions.begin(t % 2 == 0 ? role::source : role::destination, states.get(0));
       if (b == S_OK)
         begun.fetch_add(1);
       else if (b != SYNC_E_INVALID_OPERATION)
         other.fetch_add(1);
       begins_done.arrive_and_wait();
-      const hresult e = sessions.end(states[0]);
+      const hresult e = sessions.end(states.get(0));
       if (e == S_OK)
         ended.fetch_add(1);
       else if (e != SYNC_E_INVALID_OPERATION)
@@ -68,7 +70,7 @@ TEST(RegistryRace, ExactlyOneOfManyRacingBeginsAndOneOfManyRacingEndsSucceeds) {
   });
   EXPECT_EQ(bad_rounds.load(), 0u);
   EXPECT_EQ(other.load(), 0u) << "racing calls may only succeed or be invalid operations";
-  states.expect_balanced();
+  EXPECT_EQ(states.audit_failures(), "");
 }
 
 TEST(RegistryRace, ThreadsWithTheirOwnStatesGetExactlyTheSequentialAnswers) {
@@ -82,7 +84,7 @@ TEST(RegistryRace, ThreadsWithTheirOwnStatesGetExactlyTheSequentialAnswers) {
     std::vector<bool> mine(per_thread, false);
     for (std::size_t n = 0; n < ops; ++n) {
       const std::size_t i = rng() % per_thread;
-      audited_state* s = states[t * per_thread + i];
+      audited_state* s = states.get(t * per_thread + i);
       if (rng() % 2 == 0) {
         const hresult expected = mine[i] ? SYNC_E_INVALID_OPERATION : S_OK;
         if (sessions.begin(role::source, s) != expected) wrong.fetch_add(1);
@@ -97,7 +99,7 @@ TEST(RegistryRace, ThreadsWithTheirOwnStatesGetExactlyTheSequentialAnswers) {
   EXPECT_EQ(wrong.load(), 0u);
   EXPECT_EQ(states.registry_references(), sessions.size());
   static_cast<void>(sessions.end_all());
-  states.expect_balanced();
+  EXPECT_EQ(states.audit_failures(), "");
 }
 
 // Workers begin and end shared states (so their calls race), cancel some; sweepers run for_each
@@ -135,7 +137,7 @@ TEST(RegistryRace, SweepsHandOnlyLiveStatesToCallbacksWhileEndsRace) {
     run_threads(threads, [&](std::size_t t) {
       std::mt19937 rng(static_cast<std::uint32_t>(t + 100));
       for (std::size_t n = 0; n < ops; ++n) {
-        audited_state* s = states[rng() % states.size()];
+        audited_state* s = states.get(rng() % states.size());
         const hresult hr = rng() % 2 == 0 ? sessions.begin(role::destination, s) : sessions.end(s);
         if (hr != S_OK && hr != SYNC_E_INVALID_OPERATION) bad_status.fetch_add(1);
         if (rng() % 64 == 0) s->cancel();
@@ -148,7 +150,7 @@ TEST(RegistryRace, SweepsHandOnlyLiveStatesToCallbacksWhileEndsRace) {
     EXPECT_GT(sweeps.load(), 0u);
     EXPECT_EQ(states.registry_references(), sessions.size());
   }
-  states.expect_balanced();
+  EXPECT_EQ(states.audit_failures(), "");
 }
 
 // States the registry alone keeps alive: the creator drops its reference right after begin, so
@@ -215,17 +217,17 @@ TEST(RegistryRace, CapacityIsNeverExceeded) {
   std::atomic<std::size_t> admitted{0};
   run_threads(threads, [&](std::size_t t) {
     for (std::size_t n = 0; n < ops; ++n) {
-      if (sessions.begin(role::source, states[t]) != S_OK) continue;
+      if (sessions.begin(role::source, states.get(t)) != S_OK) continue;
       admitted.fetch_add(1, std::memory_order_relaxed);
       if (occupancy.fetch_add(1) >= capacity) exceeded.fetch_add(1);
       std::this_thread::yield();
       occupancy.fetch_sub(1);
-      EXPECT_EQ(sessions.end(states[t]), S_OK);
+      EXPECT_EQ(sessions.end(states.get(t)), S_OK);
     }
   });
   EXPECT_EQ(exceeded.load(), 0u);
   EXPECT_GT(admitted.load(), 0u);
-  states.expect_balanced();
+  EXPECT_EQ(states.audit_failures(), "");
 }
 
 TEST(RegistryRace, ShutdownLeavesNoSessionBehindWhateverRacesIt) {
@@ -240,14 +242,14 @@ TEST(RegistryRace, ShutdownLeavesNoSessionBehindWhateverRacesIt) {
         return;
       }
       for (std::size_t n = 0;; ++n) {
-        audited_state* s = states[t * 8 + n % 8];
+        audited_state* s = states.get(t * 8 + n % 8);
         const hresult hr = n % 2 == 0 ? sessions.begin(role::source, s) : sessions.end(s);
         if (hr == E_ABORT) break;  // shut down: every later call is refused too
       }
     });
     EXPECT_EQ(sessions.size(), 0u);
     EXPECT_EQ(states.registry_references(), 0u) << "a session survived the shutdown";
-    states.expect_balanced();
+    EXPECT_EQ(states.audit_failures(), "");
     if (::testing::Test::HasFailure()) return;
   }
 }

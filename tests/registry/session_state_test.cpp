@@ -6,15 +6,15 @@
 #include <atomic>
 #include <utility>
 
-#include "audited_state.hpp"
 #include "enlist/session_ptr.hpp"
 #include "enlist/session_state.hpp"
 #include "enlist/state_policy.hpp"
+#include "support/audited_state.hpp"
 
 namespace {
 
-using enlist::registry_test::audited_state;
-using enlist::registry_test::reference_audit;
+using enlist::test::audited_state;
+using enlist::test::reference_audit;
 
 // Counts destructions so a test can see exactly when the object went away.
 class counted_state : public enlist::ref_counted_session_state {
@@ -62,8 +62,8 @@ TEST(SessionPtr, CopiesShareAndTheLastOwnerDestroys) {
 }
 
 TEST(SessionPtr, ShareTakesAReferenceAndAdoptDoesNot) {
-  reference_audit audit;
-  auto* raw = new audited_state(audit);
+  reference_audit::reset();
+  auto* raw = new audited_state;
   {
     auto shared = enlist::session_ptr<audited_state>::share(raw);
     EXPECT_EQ(raw->refs(), 2u);
@@ -71,7 +71,7 @@ TEST(SessionPtr, ShareTakesAReferenceAndAdoptDoesNot) {
     EXPECT_EQ(raw->refs(), 2u);
   }
   EXPECT_EQ(raw->refs(), 1u);
-  EXPECT_EQ(audit.violations.load(), 0u);
+  EXPECT_TRUE(reference_audit::clean()) << reference_audit::summary();
   delete raw;
 }
 

@@ -1,10 +1,11 @@
 #pragma once
-// A session state that audits its references, for tests of the registry.
+// A session state that audits its references: the one fixture of every registry test (unit,
+// race, linearizability, fuzz, fault, soak, scheduled).
 //
-// Every AddRef and Release is counted, and the two ways a registry can corrupt a provider are
+// Every AddRef and Release is counted, and the ways a registry can corrupt a provider are
 // flagged instead of crashing: a Release that drops the count below zero (a reference released
-// twice), and any call on a state that was already destroyed (a reference used after its
-// release). Destruction is a flag, not a free: states live in a pool the test owns, so touching
+// twice), any call on a state that was already destroyed (a reference used after its release),
+// and a sweep callback handed a state whose registry reference is already gone (touch()). Destruction is a flag, not a free: states live in a pool the test owns, so touching
 // a "destroyed" state is a checked event rather than undefined behaviour. A destroyed state can
 // be revived at the same address, which models the allocator handing a freed state's address to
 // a new session.
@@ -29,15 +30,22 @@ namespace enlist::test {
 struct reference_audit {
   inline static std::atomic<std::uint64_t> released_below_zero{0};
   inline static std::atomic<std::uint64_t> used_after_destroy{0};
+  inline static std::atomic<std::uint64_t> handed_without_reference{0};
 
   static void reset() {
     released_below_zero.store(0);
     used_after_destroy.store(0);
+    handed_without_reference.store(0);
   }
-  static bool clean() { return released_below_zero.load() == 0 && used_after_destroy.load() == 0; }
+  static bool clean() {
+    return released_below_zero.load() == 0 && used_after_destroy.load() == 0 &&
+           handed_without_reference.load() == 0;
+  }
   static std::string summary() {
     return "released below zero " + std::to_string(released_below_zero.load()) +
-           ", used after destroy " + std::to_string(used_after_destroy.load());
+           ", used after destroy " + std::to_string(used_after_destroy.load()) +
+           ", handed to a callback without the registry's reference " +
+           std::to_string(handed_without_reference.load());
   }
 };
 
@@ -67,6 +75,14 @@ class audited_state final : public session_state {
   }
 
   void cancel() { canceled_.store(true); }
+
+  // What a sweep callback does with the state it is handed: a violation if the state is
+  // destroyed, or if the registry's reference is gone although the callback still runs (the
+  // creator holds one reference, so a state the registry holds counts at least two).
+  void touch() const {
+    if (destroyed_.load()) reference_audit::used_after_destroy.fetch_add(1);
+    if (refs_.load() < 2) reference_audit::handed_without_reference.fetch_add(1);
+  }
 
   // Counts since the state was last revived. refs() includes the creator's reference.
   std::int64_t refs() const { return refs_.load(); }
@@ -129,6 +145,33 @@ class state_pool {
       if (states_[i].destroyed() || states_[i].refs() != 1) return false;
     }
     return true;
+  }
+
+  // References the registry holds across all states, and the pool's AddRef/Release totals.
+  std::int64_t registry_references() const {
+    std::int64_t held = 0;
+    for (std::size_t i = 0; i < size_; ++i)
+      held += states_[i].registry_refs();
+    return held;
+  }
+  std::uint64_t add_refs() const {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < size_; ++i)
+      n += states_[i].add_refs();
+    return n;
+  }
+  std::uint64_t releases() const {
+    std::uint64_t n = 0;
+    for (std::size_t i = 0; i < size_; ++i)
+      n += states_[i].releases();
+    return n;
+  }
+
+  // "" when every state balances and no audited state of the process saw a violation;
+  // otherwise what went wrong, for EXPECT_EQ(pool.audit_failures(), "").
+  std::string audit_failures() const {
+    if (balanced() && reference_audit::clean()) return "";
+    return "first unbalanced: " + first_unbalanced() + "; " + reference_audit::summary();
   }
 
   // The first state that holds anything but the creator's reference, for failure messages.
