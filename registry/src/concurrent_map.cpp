@@ -1,6 +1,6 @@
 // concurrent_map's slow paths: starting, helping and publishing migrations, housekeeping and
 // statistics. The algorithm and the memory-ordering argument are in concurrent_map.hpp; the tags
-// (F1), (C1)... below refer to it.
+// (map.F1), (map.C1)... below refer to it.
 
 #include "enlist/concurrent_map.hpp"
 
@@ -53,12 +53,13 @@ void freeze_chunk(table& t, std::size_t chunk) noexcept {
     const std::uint64_t word =
         detail::planted(detail::planted_bug::freeze_skipped)
             ? c->value.load(std::memory_order_acquire)
-            : c->value.fetch_or(detail::frozen_bit, std::memory_order_release);  // (F1)
+            : c->value.fetch_or(detail::frozen_bit,
+                                std::memory_order_release);  // (map.F1) with map.C1
     live += detail::is_live(word) ? 1 : 0;
   }
   std::int64_t unknown = -1;
   t.chunks[chunk].live_cells.compare_exchange_strong(unknown, live, std::memory_order_release,
-                                                     std::memory_order_relaxed);  // (F2)
+                                                     std::memory_order_relaxed);  // (map.F2)
 }
 
 // Freezes every chunk (sharing the work through the cursor, then finishing whatever another
@@ -70,7 +71,7 @@ std::int64_t freeze_all(table& t) noexcept {
   }
   std::int64_t live = 0;
   for (std::size_t c = 0; c < t.chunk_count; ++c) {
-    std::int64_t chunk_live = t.chunks[c].live_cells.load(std::memory_order_acquire);  // (F2)
+    std::int64_t chunk_live = t.chunks[c].live_cells.load(std::memory_order_acquire);  // (map.F2)
     if (chunk_live < 0) {
       freeze_chunk(t, c);
       chunk_live = t.chunks[c].live_cells.load(std::memory_order_acquire);
@@ -81,7 +82,7 @@ std::int64_t freeze_all(table& t) noexcept {
 }
 
 // Places key -> word in the unpublished successor. CAS from "unclaimed" and "unpublished" only,
-// so that a helper running late cannot overwrite what operations did after publication (I3).
+// so that a helper running late cannot overwrite what operations did after publication (map.I3).
 void place(table& successor, std::uintptr_t key, std::uint64_t word) noexcept {
   std::size_t i = address_hash{}(key)&successor.mask;
   for (std::size_t n = 0; n < successor.capacity; ++n, i = (i + 1) & successor.mask) {
@@ -89,7 +90,7 @@ void place(table& successor, std::uintptr_t key, std::uint64_t word) noexcept {
     std::uintptr_t k = c.key.load(std::memory_order_relaxed);
     if (k == detail::no_key &&
         !c.key.compare_exchange_strong(k, key, std::memory_order_relaxed,
-                                       std::memory_order_relaxed) &&  // (C3)
+                                       std::memory_order_relaxed) &&  // (map.C3) with map.P1
         k != key) {
       continue;
     }
@@ -100,22 +101,22 @@ void place(table& successor, std::uintptr_t key, std::uint64_t word) noexcept {
       }
       std::uint64_t unpublished = detail::unpublished_word;
       c.value.compare_exchange_strong(unpublished, word, std::memory_order_relaxed,
-                                      std::memory_order_relaxed);  // (C3)
+                                      std::memory_order_relaxed);  // (map.C3) with map.P1
       return;
     }
   }
-  // Unreachable: fits() left a quarter of the successor unclaimed (I4).
+  // Unreachable: fits() left a quarter of the successor unclaimed (map.I4).
 }
 
 void copy_chunk(table& t, table& successor, std::size_t chunk) noexcept {
   const cell* const first = t.cells + chunk * t.chunk_cells;
   for (const cell* c = first; c != first + t.chunk_cells; ++c) {
-    const std::uint64_t word = c->value.load(std::memory_order_acquire);  // (C1)
+    const std::uint64_t word = c->value.load(std::memory_order_acquire);  // (map.C1) with map.F1
     if (detail::is_live(word)) {
       place(successor, c->key.load(std::memory_order_relaxed), detail::state_of(word));
     }
   }
-  t.chunks[chunk].copied.store(true, std::memory_order_release);  // (C2)
+  t.chunks[chunk].copied.store(true, std::memory_order_release);  // (map.C2)
 }
 
 void copy_all(table& t, table& successor) noexcept {
@@ -125,7 +126,8 @@ void copy_all(table& t, table& successor) noexcept {
   }
   if (detail::planted(detail::planted_bug::copy_unverified)) return;
   for (std::size_t c = 0; c < t.chunk_count; ++c) {
-    if (!t.chunks[c].copied.load(std::memory_order_acquire)) copy_chunk(t, successor, c);  // (C2)
+    if (!t.chunks[c].copied.load(std::memory_order_acquire))
+      copy_chunk(t, successor, c);  // (map.C2)
   }
 }
 
@@ -298,7 +300,7 @@ map_status concurrent_map::help_migrate(table& t) noexcept {
         copy_all(t, *successor);
         table* expected = &t;
         if (current_.compare_exchange_strong(expected, successor, std::memory_order_acq_rel,
-                                             std::memory_order_acquire)) {  // (P1)
+                                             std::memory_order_acquire)) {  // (map.P1) with map.M1
           migrations_.fetch_add(1, std::memory_order_relaxed);
           retire(&t);
         }

@@ -78,7 +78,7 @@ void epoch_domain::release_thread(thread_record& r) noexcept {
 }
 
 std::uint64_t epoch_domain::oldest_announced() const noexcept {
-  heavy_fence();  // (E6)
+  heavy_fence();  // (epoch.E5) with epoch.E2
   return oldest_announced_hint();
 }
 
@@ -86,7 +86,9 @@ std::uint64_t epoch_domain::oldest_announced_hint() const noexcept {
   std::uint64_t oldest = quiescent;
   for (const thread_record* r = records_.load(std::memory_order_acquire); r != nullptr;
        r = r->next) {
-    oldest = std::min(oldest, r->announced.load(std::memory_order_acquire));  // (E7)
+    oldest = std::min(
+        oldest,
+        r->announced.load(std::memory_order_acquire));  // (epoch.E6) with epoch.E2, epoch.E3
   }
   return oldest;
 }

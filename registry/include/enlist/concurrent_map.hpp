@@ -23,7 +23,7 @@
 // re-insert of the same address reuses it) until the next migration, which copies only live
 // keys into a fresh table sized for them. Churn thus costs periodic migrations, not ever longer
 // probes: a migration starts once fill (live plus dead cells) reaches about 3/4 of a table
-// (sampled from striped counters, so it may overshoot by a few percent; see I4).
+// (sampled from striped counters, so it may overshoot by a few percent; see map.I4).
 //
 // MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
 //   start    an insert that sees fill >= 3/4, or an insert (or reclaim()) that sees the table
@@ -51,9 +51,9 @@
 //   erase:  the successful value CAS (ok); absent like find.
 //   find:   at the key's cell, the load of an unfrozen value word: while a cell is unfrozen its
 //           table is the one every operation on that key uses. At an unclaimed cell (absent),
-//           the key load that saw it unclaimed; the unfrozen value word read after it (M2, M3)
-//           proves the table was still the one in use at that moment. After a frozen word, the
-//           re-load of `current` that still returns the same table: no operation has touched
+//           the key load that saw it unclaimed; the unfrozen value word read after it (map.M2,
+//           map.M3) proves the table was still the one in use at that moment. After a frozen word,
+//           the re-load of `current` that still returns the same table: no operation has touched
 //           the successor yet, so the frozen word is the key's state at that instant. Otherwise
 //           find restarts there.
 //
@@ -70,37 +70,39 @@
 //   first operation registers its reclamation record. No operation takes a lock, blocks,
 //   throws or logs.
 //
-// MEMORY ORDERING (numbers tag the atomic operations below and in concurrent_map.cpp)
-//   (M1) acquire load of `current` pairs with the release CAS (P1) that published the table, so
-//        every cell the migration copied into it is visible.
-//   (M2) key loads are acquire, so that the value load that follows cannot be satisfied before
+// MEMORY ORDERING (tags map.*: at the atomic operations below and in concurrent_map.cpp, each
+// with the operation it pairs with; scripts/check_memory_order_tags.py checks them)
+//   (map.M1) acquire load of `current` pairs with the release CAS (map.P1) that published the
+//        table, so every cell the migration copied into it is visible.
+//   (map.M2) key loads are acquire, so that the value load that follows cannot be satisfied before
 //        the key was seen: "unclaimed, and the value after it unfrozen" then pins the absent
 //        answer to a moment when the table was in use. (Free on x86; a plain load on TSO.)
-//   (M3) acquire load of a value word pairs with the release publication (M5): a value found by
-//        find happens-after the insert that stored it (users may publish data with a value).
-//   (M4) the key claim is relaxed: the key becomes meaningful only through its value word, and
-//        (M5) is sequenced after (M4), so whoever acquires the value also sees the key.
-//   (M5) release CAS publishing a value; (M6) acq_rel CAS erasing one: acquire because erase
-//        hands the value (and what it publishes) to its caller.
-//   Freezing (F1) is a release fetch_or: as an RMW it continues the release sequence of (M5),
-//   so a copier's acquire load (C1) of the frozen word still synchronises with the insert and
-//   sees the key; and being release, it makes whoever sees a frozen bit see the migration's
-//   `next` and phase too (a helper never reads a stale "serving" and spins). Chunk flags (F2,
-//   C2) are release/acquire so that whoever sees a chunk done sees its cells frozen or copied;
-//   copies into the successor (C3) are relaxed because (P1) publishes the successor as a whole
-//   after every chunk is seen done.
-//   Counters (S1) are relaxed: they are statistics, exact only once threads have joined. A
+//   (map.M3) acquire load of a value word pairs with the release publication (map.M5): a value
+//        found by find happens-after the insert that stored it (users may publish data with a
+//        value).
+//   (map.M4) the key claim is relaxed: the key becomes meaningful only through its value word, and
+//        (map.M5) is sequenced after (map.M4), so whoever acquires the value also sees the key.
+//   (map.M5) release CAS publishing a value; (map.M6) acq_rel CAS erasing one: acquire because
+//        erase hands the value (and what it publishes) to its caller.
+//   Freezing (map.F1) is a release fetch_or: as an RMW it continues the release sequence of
+//   (map.M5), so a copier's acquire load (map.C1) of the frozen word still synchronises with the
+//   insert and sees the key; and being release, it makes whoever sees a frozen bit see the
+//   migration's `next` and phase too (a helper never reads a stale "serving" and spins). Chunk
+//   flags (map.F2, map.C2) are release/acquire so that whoever sees a chunk done sees its cells
+//   frozen or copied; copies into the successor (map.C3) are relaxed because (map.P1) publishes the
+//   successor as a whole after every chunk is seen done.
+//   Counters (map.S1) are relaxed: they are statistics, exact only once threads have joined. A
 //   stripe owned by one thread is updated with a plain load and store (one writer loses nothing).
 //
 // INVARIANTS
-//   I1  A key occupies at most one cell of a table (insert claims only the first unclaimed cell
-//       of its probe sequence, and stops at a cell already holding the key).
-//   I2  Key words change only from 0 to a key; frozen value words never change.
-//   I3  Operations take effect only in the table in `current`: a successor is written only by
+//   (map.I1) A key occupies at most one cell of a table (insert claims only the first unclaimed
+//       cell of its probe sequence, and stops at a cell already holding the key).
+//   (map.I2) Key words change only from 0 to a key; frozen value words never change.
+//   (map.I3) Operations take effect only in the table in `current`: a successor is written only by
 //       copiers until it is published, and after that copiers' CASes fail harmlessly (they only
 //       replace "unpublished"). Late writes to a superseded table (a key claimed in a frozen
 //       cell, a count, a base_live store) change nothing anyone reads as the map's contents.
-//   I4  Every table has an unclaimed cell when published (fill < 3/4), so probes terminate; a
+//   (map.I4) Every table has an unclaimed cell when published (fill < 3/4), so probes terminate; a
 //       probe that nevertheless wraps around treats the table as full and migrates.
 //
 // WHAT IT DOES NOT DO
@@ -223,26 +225,26 @@ class concurrent_map {
  private:
   struct probe_result {
     detail::cell* cell;  // first cell holding the key or unclaimed; nullptr when none
-    std::uint64_t word;  // its value word, loaded with (M3)
+    std::uint64_t word;  // its value word, loaded with (map.M3)
     bool matched;        // cell holds the key
   };
 
   static probe_result probe(const detail::table& t, key_type key, std::uint64_t hash) noexcept;
   detail::table* load_current() const noexcept {
-    return current_.load(std::memory_order_acquire);  // (M1)
+    return current_.load(std::memory_order_acquire);  // (map.M1) with map.P1
   }
-  // Adds delta to the caller's stripe; returns the stripe's new word. (S1) relaxed: see
+  // Adds delta to the caller's stripe; returns the stripe's new word. (map.S1) relaxed: see
   // map_table.hpp for why an owned stripe needs no read-modify-write.
   static std::uint64_t count(detail::table& t, const reclaim::thread_record& r,
                              std::uint64_t delta) noexcept {
     if (r.index < detail::exclusive_stripes) {
       detail::atomic<std::uint64_t>& word = t.stripes[r.index].word;
       const std::uint64_t updated = word.load(std::memory_order_relaxed) + delta;
-      word.store(updated, std::memory_order_relaxed);
+      word.store(updated, std::memory_order_relaxed);  // (map.S1)
       return updated;
     }
     const std::size_t shared = detail::exclusive_stripes + r.index % detail::shared_stripes;
-    return t.stripes[shared].word.fetch_add(delta, std::memory_order_relaxed) + delta;
+    return t.stripes[shared].word.fetch_add(delta, std::memory_order_relaxed) + delta;  // (map.S1)
   }
 
   // Out of line (concurrent_map.cpp): the slow paths.
@@ -279,9 +281,9 @@ inline concurrent_map::probe_result concurrent_map::probe(const detail::table& t
   std::size_t i = hash & t.mask;
   for (std::size_t n = 0; n < t.capacity; ++n, i = (i + 1) & t.mask) {
     detail::cell& c = t.cells[i];
-    const key_type k = c.key.load(std::memory_order_acquire);  // (M2)
+    const key_type k = c.key.load(std::memory_order_acquire);  // (map.M2) with map.M3
     if (k == key || k == detail::no_key) {
-      return {&c, c.value.load(std::memory_order_acquire), k == key};  // (M3)
+      return {&c, c.value.load(std::memory_order_acquire), k == key};  // (map.M3) with map.M5
     }
   }
   return {nullptr, 0, false};
@@ -332,8 +334,9 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
     bool own_cell = p.matched;
     if (!p.matched && !detail::is_frozen(word)) {
       key_type expected = detail::no_key;
-      claimed = p.cell->key.compare_exchange_strong(expected, key, std::memory_order_relaxed,
-                                                    std::memory_order_relaxed);  // (M4)
+      claimed =
+          p.cell->key.compare_exchange_strong(expected, key, std::memory_order_relaxed,
+                                              std::memory_order_relaxed);  // (map.M4) with map.M5
       if (!claimed && expected != key) continue;  // another key took the cell: probe again
       own_cell = true;
     }
@@ -346,8 +349,9 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
         on_absent();
         announced = true;
       }
-      if (p.cell->value.compare_exchange_weak(word, desired, std::memory_order_release,
-                                              std::memory_order_acquire)) {  // (M5)
+      if (p.cell->value.compare_exchange_weak(
+              word, desired, std::memory_order_release,
+              std::memory_order_acquire)) {  // (map.M5) with map.M3, map.C1
         const std::uint64_t stripe =
             count(*t, record, detail::live_unit + (claimed ? detail::claim_unit : 0));
         // Each stripe looks at the fill every few claims, so the sum is read rarely.
@@ -377,9 +381,9 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
     std::uint64_t word = p.word;
     if (p.matched) {
       while (!detail::is_frozen(word) && detail::is_live(word)) {
-        if (p.cell->value.compare_exchange_weak(word, detail::erased_word,
-                                                std::memory_order_acq_rel,
-                                                std::memory_order_acquire)) {  // (M6)
+        if (p.cell->value.compare_exchange_weak(
+                word, detail::erased_word, std::memory_order_acq_rel,
+                std::memory_order_acquire)) {  // (map.M6) with map.M5
           // No housekeeping here: reclaiming and shrinking are insert's and reclaim()'s, so
           // that an end never frees, allocates or issues the heavy fence.
           count(*t, record, std::uint64_t{0} - detail::live_unit);
@@ -407,9 +411,9 @@ void concurrent_map::for_each(F&& f) const {
   const detail::table* t = load_current();
   for (std::size_t i = 0; i < t->capacity; ++i) {
     const detail::cell& c = t->cells[i];
-    const std::uint64_t word = c.value.load(std::memory_order_acquire);  // (M3)
+    const std::uint64_t word = c.value.load(std::memory_order_acquire);  // (map.M3) with map.M5
     if (detail::is_live(word)) {
-      // Relaxed: the acquire of the live word (M3) already made the key claim (M4) visible.
+      // Relaxed: the acquire of the live word (map.M3) already made the key claim (map.M4) visible.
       f(c.key.load(std::memory_order_relaxed), detail::decode_value(word));
     }
   }

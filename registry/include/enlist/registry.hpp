@@ -49,9 +49,9 @@
 //
 // SHUTDOWN
 //   shutdown() ends every session, and from then on every call returning hresult returns
-//   E_ABORT. A begin racing with shutdown re-checks the flag after its insert (G2/G3, paired
-//   with shutdown's heavy fence G4) and withdraws its entry, so no session is left behind.
-//   The destructor ends every session; it requires that no call is running.
+//   E_ABORT. A begin racing with shutdown re-checks the flag after its insert (registry.G2,
+//   registry.G3, paired with shutdown's heavy fence registry.G4) and withdraws its entry, so no
+//   session is left behind. The destructor ends every session; it requires that no call is running.
 //
 // PROGRESS AND HOT PATHS
 //   end (hit and miss) and the release: lock-free (the map's erase), no lock, no allocation, no
@@ -59,17 +59,19 @@
 //   when the map migrates. Lookups: lock-free, write nothing shared. Sweeps: lock-free; a sweep
 //   allocates one slot record the first time that many sweeps run at once.
 //
-// MEMORY ORDERING (tags G*, P* are on the operations below and in sweep_protection)
-//   (G1) the early shutdown check is relaxed: a stale answer is corrected by (G3).
-//   (G2) begin issues the light fence after its insert and (G3) loads the flag; shutdown stores
-//        the flag and issues the heavy fence (G4) before scanning: either the begin sees the
-//        flag and withdraws, or the scan sees the entry and ends it.
-//   (G5) an end that found its entry gone loads the flag again, relaxed: if shutdown's scan
-//        erased the entry, the end's lookup read that erase (acquire, concurrent_map.hpp), which
-//        the shutdown made after storing the flag, so the load sees the flag.
+// MEMORY ORDERING (tags registry.* on the operations below; the sweep.* tags are defined in
+// detail/sweep_protection.hpp)
+//   (registry.G1) the early shutdown check is relaxed: a stale answer is corrected by
+//        (registry.G3).
+//   (registry.G2) begin issues the light fence after its insert and (registry.G3) loads the flag;
+//        shutdown stores the flag and issues the heavy fence (registry.G4) before scanning: either
+//        the begin sees the flag and withdraws, or the scan sees the entry and ends it.
+//   (registry.G5) an end that found its entry gone loads the flag again, relaxed: if shutdown's
+//        scan erased the entry, the end's lookup read that erase (acquire, concurrent_map.hpp),
+//        which the shutdown made after storing the flag, so the load sees the flag.
 //   A found entry happens after its begin: the map publishes values with release and finds them
-//   with acquire (concurrent_map.hpp M3/M5), so a sweep sees the state as begin's caller left it.
-//   The admission counter (A1) is relaxed: it only counts; it publishes nothing.
+//   with acquire (map.M3, map.M5), so a sweep sees the state as begin's caller left it.
+//   The admission counter (registry.A1) is relaxed: it only counts; it publishes nothing.
 //
 // WHAT IT DOES NOT PROMISE
 //   Lookups, size and for_each are weakly consistent answers, not promises: a session may end
@@ -145,7 +147,8 @@ class basic_registry {
   // bit); SYNC_E_INVALID_OPERATION when already enlisted or at capacity; E_OUTOFMEMORY when the
   // map cannot grow. Anything but S_OK leaves the registry and the reference count as they were.
   [[nodiscard]] hresult begin(sync_provider_role role, state_type* state) noexcept {
-    if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
+    if (shut_down_.load(std::memory_order_relaxed))
+      return E_ABORT;  // (registry.G1) with registry.G3
     if (state == nullptr) return E_POINTER;
     if ((role != sync_provider_role::source && role != sync_provider_role::destination) ||
         misaligned(state)) {
@@ -163,8 +166,8 @@ class basic_registry {
       if (referenced) Policy::release(state);  // never the last reference: the caller holds one
       return inserted == map_status::exists ? SYNC_E_INVALID_OPERATION : E_OUTOFMEMORY;
     }
-    reclaim::light_fence();                            // (G2)
-    if (shut_down_.load(std::memory_order_relaxed)) {  // (G3)
+    reclaim::light_fence();                            // (registry.G2) with registry.G4
+    if (shut_down_.load(std::memory_order_relaxed)) {  // (registry.G3) with registry.G4
       // Withdraw. If the shutdown's scan already ended the entry, the session was enlisted and
       // then ended with the others, and begin reports that it was enlisted. Releasing here
       // never destroys the registry: the caller's own reference keeps the state alive.
@@ -180,13 +183,15 @@ class basic_registry {
   // E_OUTOFMEMORY in the rare case a migration of the map could not allocate (still enlisted).
   // Progress: lock-free; no lock, allocation, exception or logging.
   [[nodiscard]] hresult end(state_type* state) noexcept {
-    if (shut_down_.load(std::memory_order_relaxed)) return E_ABORT;  // (G1)
+    if (shut_down_.load(std::memory_order_relaxed))
+      return E_ABORT;  // (registry.G1) with registry.G3
     if (state == nullptr) return E_POINTER;
     if (misaligned(state)) return E_INVALIDARG;  // never begun: begin refuses it too
     const hresult ended = end_session(state);
     // A shutdown that began meanwhile may have ended this session first: to this caller the
     // shutdown came first, and its answer is E_ABORT, not "never begun".
-    if (ended == SYNC_E_INVALID_OPERATION && shut_down_.load(std::memory_order_relaxed)) {  // (G5)
+    if (ended == SYNC_E_INVALID_OPERATION &&
+        shut_down_.load(std::memory_order_relaxed)) {  // (registry.G5) with map.M6
       return E_ABORT;
     }
     return ended;
@@ -253,7 +258,7 @@ class basic_registry {
   // Ends every session and refuses every later call with E_ABORT (including a second shutdown).
   [[nodiscard]] hresult shutdown() noexcept {
     if (shut_down_.exchange(true, std::memory_order_relaxed)) return E_ABORT;
-    reclaim::heavy_fence();  // (G4)
+    reclaim::heavy_fence();  // (registry.G4) with registry.G2, registry.G3
     release_list owed;
     end_every_session(owed);
     return S_OK;
@@ -271,11 +276,12 @@ class basic_registry {
   }
 
   bool admit() noexcept {
-    if (admitted_.fetch_add(1, std::memory_order_relaxed) < capacity_) return true;  // (A1)
+    if (admitted_.fetch_add(1, std::memory_order_relaxed) < capacity_)
+      return true;  // (registry.A1)
     unadmit();
     return false;
   }
-  void unadmit() noexcept { admitted_.fetch_sub(1, std::memory_order_relaxed); }  // (A1)
+  void unadmit() noexcept { admitted_.fetch_sub(1, std::memory_order_relaxed); }  // (registry.A1)
 
   // References a walk over the registry owes, released when the list is destroyed: after the
   // walk, when nothing more of the registry will be read (see SWEEPS AND STATE LIFETIME).
@@ -312,7 +318,8 @@ class basic_registry {
       return erased.status == map_status::out_of_memory ? E_OUTOFMEMORY : SYNC_E_INVALID_OPERATION;
     }
     if (limited_) unadmit();
-    owned = protection_.release_now(key);  // (P2, P3)
+    owned =
+        protection_.release_now(key);  // (sweep.P2, sweep.P3) with sweep.P1', sweep.P1, sweep.P9
     return S_OK;
   }
 
@@ -355,7 +362,7 @@ class basic_registry {
     if (!guard.ok()) return {E_OUTOFMEMORY, 0};
     std::size_t count = 0;
     map_.for_each([&](std::uintptr_t key, std::uint64_t) {
-      guard.protect(key);  // (P4, P5)
+      guard.protect(key);  // (sweep.P4, sweep.P5) with sweep.P7, sweep.P6
       // Ends the protection however visit leaves, and performs a release handed over meanwhile.
       struct unprotect_on_exit {
         const basic_registry& self;
@@ -363,7 +370,7 @@ class basic_registry {
         const release_list& owed;
         std::uintptr_t key;
         ~unprotect_on_exit() {
-          if (guard.unprotect()) self.take_handed_off(key, owed);  // (P10)
+          if (guard.unprotect()) self.take_handed_off(key, owed);  // (sweep.P10) with sweep.P8
         }
       } const unprotect{*this, guard, owed, key};
       // The re-check: only an entry present after the key was published is safe to touch.

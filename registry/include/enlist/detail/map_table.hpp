@@ -77,7 +77,7 @@ struct table : reclaim::retired_node {
   std::size_t grow_at = 0;             // used cells that start a migration
   std::uint64_t claim_check_mask = 0;  // a stripe checks the fill when its claims hit this mask
   // Live keys copied in by the migration that filled it; every helper stores the same exact
-  // count before the table is published (relaxed: published by (P1)).
+  // count before the table is published (relaxed: published by (sweep.P1)).
   atomic<std::int64_t> base_live{0};
   std::size_t bytes = 0;
   std::pmr::memory_resource* resource = nullptr;
@@ -88,7 +88,8 @@ struct table : reclaim::retired_node {
   alignas(64) atomic<table_phase> phase{table_phase::serving};
   atomic<table*> next{nullptr};
   // Work-sharing hints, relaxed: a chunk claimed twice is only done twice (freezing and copying
-  // are idempotent), and correctness rests on the per-chunk flags (F2, C2), not on the cursors.
+  // are idempotent), and correctness rests on the per-chunk flags (map.F2, map.C2), not on the
+  // cursors.
   atomic<std::size_t> freeze_cursor{0};
   atomic<std::size_t> copy_cursor{0};
 

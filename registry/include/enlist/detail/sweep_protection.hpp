@@ -34,36 +34,40 @@
 //   sweeps run at once; one heavy fence (a membarrier system call). protect: a store and a
 //   seq_cst fence. unprotect: one exchange.
 //
-// MEMORY ORDERING (tags used here, in sweep_protection.cpp and in registry.hpp)
-//   (P1) a sweep increments `active_` and then issues the heavy fence (P1'); (P2) an end issues
-//        the light fence after its erase and then (P3) loads `active_`. This is the store-buffer
-//        pattern of asymmetric_fence.hpp: if (P3) does not see (P1), the light fence precedes the
-//        heavy one in the fences' total order, so everything before the erase's fence, the erase
-//        included, is visible to the sweep's later map reads: its re-check misses the entry and
-//        the sweep never touches the state. (P3) is acquire and (P9) decrements are release: an
-//        end that reads a count left by finished sweeps sees all their uses of states as done.
-//   (P4) protect stores the key (release) and (P5) issues a seq_cst fence before the re-check;
-//        (P6) hand_off issues a seq_cst fence after the erase and then (P7) loads slots
-//        (acquire). Again store-buffer: either (P7) sees the key (or a later value of the slot)
-//        or the sweep's re-check sees the erase and skips the state.
-//   (P8) the hand-off CAS is acq_rel and (P10) the sweep's clearing exchange is acq_rel: exactly
-//        one of them wins. If the CAS wins, the sweep's exchange reads the tag and the sweep
-//        releases after its last use. If the exchange wins, the CAS fails reading the cleared
-//        word (acquire), so the sweep's use happens before the end's release.
-//   (P11) a record is claimed with an acquire CAS free -> idle and freed with a release store,
-//        so a slot's history of owners is ordered by happens-before, and (P4) being release
-//        keeps that chain when an end's (P7) reads a later owner's key.
-//   Records are pushed with a release CAS (P12) and the list is read with acquire loads (P13);
-//   `next` is immutable once published, and records live until the registry is destroyed.
+// MEMORY ORDERING (tags sweep.* on the operations here, in sweep_protection.cpp and in
+// registry.hpp)
+//   (sweep.P1) a sweep increments `active_` and then issues the heavy fence (sweep.P1'); (sweep.P2)
+//        an end issues the light fence after its erase and then (sweep.P3) loads `active_`. This is
+//        the store-buffer pattern of asymmetric_fence.hpp: if (sweep.P3) does not see (sweep.P1),
+//        the light fence precedes the heavy one in the fences' total order, so everything before
+//        the erase's fence, the erase included, is visible to the sweep's later map reads: its
+//        re-check misses the entry and the sweep never touches the state. (sweep.P3) is acquire and
+//        (sweep.P9) decrements are release: an end that reads a count left by finished sweeps sees
+//        all their uses of states as done.
+//   (sweep.P4) protect stores the key (release) and (sweep.P5) issues a seq_cst fence before the
+//        re-check; (sweep.P6) hand_off issues a seq_cst fence after the erase and then (sweep.P7)
+//        loads slots (acquire). Again store-buffer: either (sweep.P7) sees the key (or a later
+//        value of the slot) or the sweep's re-check sees the erase and skips the state.
+//   (sweep.P8) the hand-off CAS is acq_rel and (sweep.P10) the sweep's clearing exchange is
+//        acq_rel: exactly one of them wins. If the CAS wins, the sweep's exchange reads the tag and
+//        the sweep releases after its last use. If the exchange wins, the CAS fails reading the
+//        cleared word (acquire), so the sweep's use happens before the end's release.
+//   (sweep.P11) a record is claimed with an acquire CAS free -> idle and freed with a release
+//        store, so a slot's history of owners is ordered by happens-before, and (sweep.P4) being
+//        release keeps that chain when an end's (sweep.P7) reads a later owner's key.
+//   Records are pushed with a release CAS (sweep.P12) and the list is read with acquire loads
+//   (sweep.P13); `next` is immutable once published, and records live until the registry is
+//   destroyed.
 //
 // INVARIANTS
-//   S1  A slot holds key (or key | 1) only between protect(key) and unprotect(key) by its owner.
-//   S2  A release is performed by exactly one party: the erasing end, or the one sweep that
+//   (sweep.I1) A slot holds key (or key | 1) only between protect(key) and unprotect(key) by
+//       its owner.
+//   (sweep.I2) A release is performed by exactly one party: the erasing end, or the one sweep that
 //       holds its hand-off (an end or a sweep passes it to at most one slot: the first CAS that
 //       succeeds ends its scan).
-//   S3  A state handed to user code has its registry reference held: the entry was present
-//       after the slot was published, so any end erasing it meets the slot (P6/P7), and the
-//       release waits for the slot to clear.
+//   (sweep.I3) A state handed to user code has its registry reference held: the entry was present
+//       after the slot was published, so any end erasing it meets the slot (sweep.P6, sweep.P7),
+//       and the release waits for the slot to clear.
 
 #include <atomic>
 #include <cstddef>
@@ -85,8 +89,9 @@ class sweep_protection {
   // End side, after a successful erase of `key`: true when the caller must release the
   // registry's reference now, false when a sweep took the release over. No lock, no allocation.
   bool release_now(std::uintptr_t key) noexcept {
-    reclaim::light_fence();                                         // (P2)
-    if (active_.load(std::memory_order_acquire) == 0) return true;  // (P3)
+    reclaim::light_fence();  // (sweep.P2) with sweep.P1'
+    if (active_.load(std::memory_order_acquire) == 0)
+      return true;  // (sweep.P3) with sweep.P1, sweep.P9
     if (planted(planted_bug::sweep_hand_off_skipped)) return true;
     return !hand_off(key);
   }

@@ -10,16 +10,17 @@
 //     light fence, and only then loads shared pointers. Leaving, it announces "quiescent".
 //   - A retired node with tag t may be freed once every record is quiescent or announces a > t.
 //
-// Memory ordering (numbers name the operations in epoch.hpp, epoch.cpp and retired_list.hpp):
-//   (E1) the reader's acquire load of E and (E5) the retirer's acq_rel fetch_add: a reader that
-//        loads a value above t synchronises with the fetch_add that produced t + 1 (later
-//        fetch_adds continue its release sequence), so the unlink sequenced before (E5) happens
-//        before the reader's loads and the reader cannot reach the node.
-//   (E2) announce; light fence; then loads, paired with (E6) heavy fence; then scan (E7): the
-//        store-buffer handshake of asymmetric_fence.hpp. Either the scan sees the announcement,
-//        or the reader's later loads see the unlink.
-//   (E3) the quiescent store and (E2) are release, and the scan's loads (E7) are acquire, so
-//        everything a reader did with a node in any earlier section happens before the free.
+// Memory ordering (tags epoch.* on the operations in epoch.hpp and epoch.cpp):
+//   (epoch.E1) the reader's acquire load of E and (epoch.E4) the retirer's acq_rel fetch_add: a
+//        reader that loads a value above t synchronises with the fetch_add that produced t + 1
+//        (later fetch_adds continue its release sequence), so the unlink sequenced before
+//        (epoch.E4) happens before the reader's loads and the reader cannot reach the node.
+//   (epoch.E2) announce; light fence; then loads, paired with (epoch.E5) heavy fence; then scan
+//        (epoch.E6): the store-buffer handshake of asymmetric_fence.hpp. Either the scan sees the
+//        announcement, or the reader's later loads see the unlink.
+//   (epoch.E3) the quiescent store and (epoch.E2) are release, and the scan's loads (epoch.E6) are
+//        acquire, so everything a reader did with a node in any earlier section happens before the
+//        free.
 // Progress: entering and leaving are wait-free (a load and two stores); a thread preempted
 // inside a section delays reclamation, never other threads' operations. Memory held back is
 // bounded by what is retired while one section lasts.
@@ -64,16 +65,16 @@ class epoch_domain {
   }
 
   std::uint64_t load_epoch() const noexcept {
-    return epoch_.load(std::memory_order_acquire);  // (E1)
+    return epoch_.load(std::memory_order_acquire);  // (epoch.E1) with epoch.E4
   }
 
   // Tags a node being retired; the caller has already unlinked it.
   std::uint64_t retire_tag() noexcept {
-    return epoch_.fetch_add(1, std::memory_order_acq_rel);  // (E5)
+    return epoch_.fetch_add(1, std::memory_order_acq_rel);  // (epoch.E4) with epoch.E1
   }
 
   // Smallest epoch announced by a thread inside a guarded section (quiescent when none). Issues
-  // the heavy fence first (E6).
+  // the heavy fence first (epoch.E5).
   std::uint64_t oldest_announced() const noexcept;
 
   // The same scan without the heavy fence. It may miss a recent announcement, so it is used
@@ -128,13 +129,14 @@ class epoch_guard {
  public:
   epoch_guard() noexcept : domain_(epoch_domain::global()), record_(domain_.this_thread()) {
     if (record_.depth++ == 0) {
-      record_.announced.store(domain_.load_epoch(), std::memory_order_release);  // (E2)
+      record_.announced.store(domain_.load_epoch(),
+                              std::memory_order_release);  // (epoch.E2) with epoch.E5, epoch.E6
       light_fence();
     }
   }
   ~epoch_guard() {
     if (--record_.depth == 0) {
-      record_.announced.store(quiescent, std::memory_order_release);  // (E3)
+      record_.announced.store(quiescent, std::memory_order_release);  // (epoch.E3) with epoch.E6
     }
   }
   epoch_guard(const epoch_guard&) = delete;

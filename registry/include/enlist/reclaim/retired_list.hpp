@@ -3,9 +3,10 @@
 // with one exchange, so each node is owned by exactly one reclaimer and freed at most once.
 //
 // Progress: retire and reclaim are lock-free (a CAS loop that fails only when another thread's
-// push or splice succeeded). Memory ordering: (R1) pushes and splices are release and (R2) the
-// reclaimer's exchange is acquire, so a node's contents and tag are visible to whoever frees it.
-// Freeing follows epoch.hpp: a node is freed when its tag is below every announced epoch.
+// push or splice succeeded). Memory ordering: (retired.R1) pushes and splices are release and
+// (retired.R2) the reclaimer's exchange is acquire, so a node's contents and tag are visible to
+// whoever frees it. Freeing follows epoch.hpp: a node is freed when its tag is below every
+// announced epoch.
 
 #include <algorithm>
 #include <atomic>
@@ -43,7 +44,8 @@ class retired_list {
   // unfenced look at the announcements says so without paying for the heavy fence.
   template <class Free>
   std::size_t reclaim(const epoch_domain& domain, Free&& free) noexcept {
-    retired_node* list = head_.exchange(nullptr, std::memory_order_acquire);  // (R2)
+    retired_node* list =
+        head_.exchange(nullptr, std::memory_order_acquire);  // (retired.R2) with retired.R1
     if (list == nullptr) return 0;
     retired_node* tail = list;
     std::uint64_t youngest_needed = list->retire_tag;  // the oldest tag in the list
@@ -79,7 +81,8 @@ class retired_list {
   // Frees everything. Only when no thread can reach the nodes any more (the owner's destructor).
   template <class Free>
   void drain(Free&& free) noexcept {
-    retired_node* list = head_.exchange(nullptr, std::memory_order_acquire);  // (R2)
+    retired_node* list =
+        head_.exchange(nullptr, std::memory_order_acquire);  // (retired.R2) with retired.R1
     while (list != nullptr) {
       retired_node* node = list;
       list = node->next_retired;
@@ -92,8 +95,9 @@ class retired_list {
     retired_node* head = head_.load(std::memory_order_relaxed);
     do {
       last->next_retired = head;
-    } while (!head_.compare_exchange_weak(head, first, std::memory_order_release,  // (R1)
-                                          std::memory_order_relaxed));
+    } while (!head_.compare_exchange_weak(
+        head, first, std::memory_order_release,  // (retired.R1) with retired.R2
+        std::memory_order_relaxed));
   }
 
   enlist::detail::atomic<retired_node*> head_{nullptr};
