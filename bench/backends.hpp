@@ -1,6 +1,8 @@
 #pragma once
-// Every backend of the suite, one translation unit each (backend_<name>.cpp), so that a peer's
-// headers, and the warnings they may raise, stay in its own unit.
+// What a backend of the suite provides: backend_<name>.cpp defines add_<name>, which registers
+// its benchmarks. One translation unit per backend, so that a peer's headers, and the warnings
+// they may raise, stay in its own unit. The list of backends is bench/CMakeLists.txt's
+// enlist_bench_backend() calls, from which the build generates backend_list.hpp.
 
 #include <vector>
 
@@ -9,16 +11,5 @@
 namespace enlist::bench {
 
 using add_backend_fn = void (*)(std::vector<bench_spec>&, const profile&, int rank);
-
-void add_enlist(std::vector<bench_spec>&, const profile&, int rank);
-void add_tbb_hash_map(std::vector<bench_spec>&, const profile&, int rank);
-void add_tbb_unordered_map(std::vector<bench_spec>&, const profile&, int rank);
-void add_cuckoo(std::vector<bench_spec>&, const profile&, int rank);
-void add_cds_michael(std::vector<bench_spec>&, const profile&, int rank);
-void add_cds_feldman(std::vector<bench_spec>&, const profile&, int rank);
-void add_urcu_lfht(std::vector<bench_spec>&, const profile&, int rank);
-void add_mutex_map(std::vector<bench_spec>&, const profile&, int rank);
-void add_sharded_map(std::vector<bench_spec>&, const profile&, int rank);
-void add_limit(std::vector<bench_spec>&, const profile&, int rank);
 
 }  // namespace enlist::bench

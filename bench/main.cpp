@@ -21,7 +21,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "backends.hpp"
+#include "backend_list.hpp"
 #include "bench_config.hpp"
 
 namespace eb = enlist::bench;
@@ -100,16 +100,11 @@ int main(int argc, char** argv) {
     max_live = std::max(max_live, n);
   eb::state_arena::reserve(max_live);
 
-  // Backends in report order; enlist first, the limit proxy last.
-  const eb::add_backend_fn backends[] = {
-      eb::add_enlist,      eb::add_tbb_hash_map, eb::add_tbb_unordered_map, eb::add_cuckoo,
-      eb::add_cds_michael, eb::add_cds_feldman,  eb::add_urcu_lfht,         eb::add_mutex_map,
-      eb::add_sharded_map, eb::add_limit,
-  };
+  // Backends in report order (bench/CMakeLists.txt): enlist first, the limit proxy last.
   std::vector<eb::bench_spec> specs;
   eb::add_calibration(specs, p);
   int rank = 0;
-  for (auto add : backends)
+  for (auto add : eb::all_backends)
     add(specs, p, rank++);
   std::stable_sort(specs.begin(), specs.end(), [](const auto& a, const auto& b) {
     if (a.workload != b.workload) return a.workload < b.workload;

@@ -55,8 +55,8 @@
 
 #include <benchmark/benchmark.h>
 
-#include "backends/map_adapter.hpp"
-#include "backends/session_contract.hpp"
+#include "interface/map_adapter.hpp"
+#include "interface/session_contract.hpp"
 #include "support/access.hpp"
 #include "support/heap.hpp"
 #include "support/latency.hpp"

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "backends/map_adapter.hpp"
+#include "interface/map_adapter.hpp"
 #include "enlist/registry.hpp"
 #include "enlist/session_state.hpp"
 #include "enlist/status.hpp"
