@@ -1,7 +1,7 @@
 // Interleavings that once broke concurrent_map, replayed under the deterministic scheduler.
 // Each test states the interleaving, builds the smallest scenario that can produce it, and runs
 // that scenario under thousands of seeds; the seed that found it first is in the corpus replay
-// (tests/reliability/CMakeLists.txt), but seeds stop meaning the same interleaving as soon as the
+// (tests/CMakeLists.txt), but seeds stop meaning the same interleaving as soon as the
 // map's code changes, so the scenario sweep is what keeps guarding the fix.
 
 #include <gtest/gtest.h>

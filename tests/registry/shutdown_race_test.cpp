@@ -3,7 +3,7 @@
 // begun and never ended by it), and every reference is released exactly once.
 //
 // Built twice: on real threads, and under the deterministic scheduler, which interleaves every
-// end with each step of the shutdown's scan (tests/reliability/README.md).
+// end with each step of the shutdown's scan (tests/README.md).
 
 #include <gtest/gtest.h>
 

@@ -4,16 +4,16 @@
 # schedule's seed taken from the input, so libFuzzer explores schedules as well as programs and a
 # crash replays exactly; <harness> runs it on real threads, which find what the schedule model
 # cannot (weak-memory effects, real preemption) but cannot replay an interleaving.
-#   tests/reliability/fuzz.sh            # CI's short run: 30 s per harness
-#   tests/reliability/fuzz.sh 3600       # a long run: an hour per harness
-#   tests/reliability/fuzz.sh 600 map_fuzz_scheduled   # one harness
-# New inputs go to build/fuzz/corpus/<harness>; the stored corpus (tests/reliability/corpus) is
-# only read. To keep what a long run found, merge it in (libFuzzer keeps only inputs that add
-# coverage):  build/fuzz/tests/reliability/<harness> -merge=1 \
-#               tests/reliability/corpus/<harness> build/fuzz/corpus/<harness>
+#   tests/fuzz.sh            # CI's short run: 30 s per harness
+#   tests/fuzz.sh 3600       # a long run: an hour per harness
+#   tests/fuzz.sh 600 map_fuzz_scheduled   # one harness
+# New inputs go to build/fuzz/corpus/<harness>; the stored corpus (tests/<subject>/fuzz_corpus,
+# map for map_fuzz, registry for registry_fuzz) is only read. To keep what a long run found,
+# merge it in (libFuzzer keeps only inputs that add coverage):
+#   build/fuzz/tests/<harness> -merge=1 tests/<subject>/fuzz_corpus build/fuzz/corpus/<harness>
 # A crash leaves its input in build/fuzz/crash-*, and the script prints the command that replays it.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 seconds="${1:-30}"
 shift || true
 harnesses=("$@")
@@ -37,23 +37,24 @@ explain_crash() {
   echo "--- $h crashed on $crash"
   if [[ $h == *_scheduled ]]; then
     echo "replay it (deterministic: the input's bytes decide the program and the schedule):"
-    echo "    build/fuzz/tests/reliability/$h $crash"
+    echo "    build/fuzz/tests/$h $crash"
   else
     echo "replay it (real threads: the interleaving may not recur):"
-    echo "    build/fuzz/tests/reliability/$h $crash"
+    echo "    build/fuzz/tests/$h $crash"
     echo "search its schedules deterministically (each failure names its seed):"
-    echo "    build/fuzz/tests/reliability/${h}_scheduled_replay --sweep 100000 $crash"
+    echo "    build/fuzz/tests/${h}_scheduled_replay --sweep 100000 $crash"
   fi
 }
 
 for h in "${harnesses[@]}"; do
-  corpus=${h%_scheduled}
+  subject=${h%_scheduled}
+  subject=${subject%_fuzz}
   mkdir -p "build/fuzz/corpus/$h"
   echo "--- $h for $seconds s"
   # Inputs up to 1 KiB: 500 operations, enough for every migration path.
   if ! (cd build/fuzz && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-    "tests/reliability/$h" -max_total_time="$seconds" -max_len=1024 -timeout=30 \
-    -print_final_stats=1 "corpus/$h" "../../tests/reliability/corpus/$corpus"); then
+    "tests/$h" -max_total_time="$seconds" -max_len=1024 -timeout=30 \
+    -print_final_stats=1 "corpus/$h" "../../tests/$subject/fuzz_corpus"); then
     explain_crash "$h"
     exit 1
   fi

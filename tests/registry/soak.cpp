@@ -1,7 +1,7 @@
 // Soak: mixed registry load from threads far beyond the cores for a chosen duration, then an
-// audit. Not a CTest test (it runs for minutes); tests/reliability/README.md has the command.
+// audit. Not a CTest test (it runs for minutes); tests/README.md has the command.
 //
-//   build/release/tests/reliability/soak --minutes 30 --threads 64
+//   build/release/tests/soak --minutes 30 --threads 64
 //
 // Each thread begins and ends its own states (checked against its own model after every call),
 // looks them up, cancels some and sweeps them away with end_if, ends states destroyed long ago

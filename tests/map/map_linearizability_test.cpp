@@ -3,7 +3,7 @@
 // that a 64-cell table migrates again and again while the hot keys are fought over. Every
 // history is checked key by key against a sequential map.
 //
-// The file builds twice (tests/reliability/CMakeLists.txt):
+// The file builds twice (tests/CMakeLists.txt):
 //   map_linearizability_test            real threads (8, four times the cores), preemption-driven;
 //   map_linearizability_scheduled_test  the deterministic scheduler: each history is a function
 //                                       of one seed (its shape, its operations and the
