@@ -51,7 +51,7 @@ PLAUSIBLE_FACTOR = 1.10  # a row at T > cores may exceed the best row at T <= co
 WORKLOAD_TEXT = {
     "begin_end": "begin(role, s) then end(s) of a state of the thread's own while N sessions are "
                  "live; one item = one begin + end pair.",
-    "end_hit": "is_enlisted(s) of a live session: the lookup half of a successful end.",
+    "lookup_hit": "is_enlisted(s) of a live session: the lookup half of a successful end.",
     "end_miss": "end(s) of a state never begun: the SYNC_E_INVALID_OPERATION error path.",
     "release": "begin + end on 16 states that two providers (two registries, threads 2k and "
                "2k+1) begin and end at once: the reference release with the state shared by "
@@ -59,14 +59,18 @@ WORKLOAD_TEXT = {
     "provider_mix": "blocks of 16 calls: begin, 13 lookups of live sessions, one end miss, end; "
                     "one item = one call.",
     "map_begin_end": "bare maps: insert then erase of a key of the thread's own.",
-    "map_end_hit": "bare maps: find of a live key.",
-    "map_end_miss": "bare maps: find of a key never inserted.",
+    "map_find_hit": "bare maps: find of a live key.",
+    "map_find_miss": "bare maps: find of a key never inserted.",
     "map_churn": "bare maps: insert then erase of an always-new key (never an address seen "
                  "before), N others live: the churn of a registry whose states are new "
                  "allocations; tables that keep tombstones must clean up as they go. "
                  "tbb_unordered_map is left out: its emulated erase keeps every node, so it "
                  "would grow without bound.",
 }
+
+
+# Workloads renamed for what they measure; results recorded under the old names still load.
+RENAMED = {"end_hit": "lookup_hit", "map_end_hit": "map_find_hit", "map_end_miss": "map_find_miss"}
 
 
 def load(folder):
@@ -94,7 +98,8 @@ def load(folder):
         m = NAME.match(run)
         if not m:
             continue
-        key = (m["workload"], m["backend"], int(m["live"]), m["variant"] or "",
+        workload = RENAMED.get(m["workload"], m["workload"])
+        key = (workload, m["backend"], int(m["live"]), m["variant"] or "",
                int(m["threads"] or m["gb_threads"] or 1))
         rows[key] = dict(b, best_items_per_second=best.get(run, b.get("items_per_second")))
     return data.get("context", {}), rows
@@ -284,7 +289,7 @@ def targets(context, rows, base=10000):
     thread_counts = sorted({k[4] for k in rows if k[0] == "begin_end" and k[2] == base})
     lines = ["| target | measured | verdict |", "|---|---|---|"]
     # Registry level: enlist against the best peer, at every thread count the method measures.
-    for w, variant in (("begin_end", ""), ("end_hit", "uniform"), ("end_miss", "")):
+    for w, variant in (("begin_end", ""), ("lookup_hit", "uniform"), ("end_miss", "")):
         for t in thread_counts:
             e = rate(rows, (w, "enlist", base, variant, t))
             bp = best_peer(rows, w, base, variant, t)
@@ -298,8 +303,8 @@ def targets(context, rows, base=10000):
             lines.append(f"| {w} at {t} thread(s), {base:,} live: enlist >= 2x best peer | "
                          f"{r:.2f}x ({bp[0]}) | {check(r >= 2)} |")
     # Oversubscription: a lock-free registry keeps its throughput when threads are preempted.
-    for w, variant in (("begin_end", ""), ("end_hit", "uniform"), ("end_miss", ""),
-                       ("map_begin_end", ""), ("map_end_hit", "uniform"), ("map_end_miss", "")):
+    for w, variant in (("begin_end", ""), ("lookup_hit", "uniform"), ("end_miss", ""),
+                       ("map_begin_end", ""), ("map_find_hit", "uniform"), ("map_find_miss", "")):
         within = [rate(rows, (w, "enlist", base, variant, t)) for t in range(1, n + 1)]
         within = [x for x in within if x]
         for t in thread_counts:
@@ -309,7 +314,7 @@ def targets(context, rows, base=10000):
             r = e / max(within)
             lines.append(f"| {w}: enlist at {t} threads keeps >= 70% of its best at <= {n} "
                          f"threads | {r:.0%} | {check(r >= 0.7)} |")
-    for w, variant in (("end_hit", "uniform"), ("end_miss", "")):
+    for w, variant in (("lookup_hit", "uniform"), ("end_miss", "")):
         for t in sorted({k[4] for k in rows if k[0] == w and k[2] == base and k[3] == variant}):
             e = rate(rows, (w, "enlist", base, variant, t))
             lim = rate(rows, (w, "limit", base, variant, t))
@@ -338,8 +343,8 @@ def targets(context, rows, base=10000):
         lines.append(f"| memory at 1,000,000 live: <= 32 bytes per session | {mem:.1f} B | "
                      f"{check(mem <= 32)} |")
     # Map level: the bare map against tbb::concurrent_hash_map, the map users reach for first.
-    for w, variant, want in (("map_begin_end", "", 3), ("map_end_hit", "uniform", 4),
-                             ("map_end_miss", "", 4)):
+    for w, variant, want in (("map_begin_end", "", 3), ("map_find_hit", "uniform", 4),
+                             ("map_find_miss", "", 4)):
         for t in thread_counts:
             e = rate(rows, (w, "enlist", base, variant, t))
             tbb = rate(rows, (w, "tbb_hash_map", base, variant, t))
@@ -356,8 +361,8 @@ def plots(folder, rows, base=10000):
     import matplotlib.pyplot as plt
     made = []
     colors = dict(zip(BACKENDS, plt.cm.tab10.colors))
-    workloads = [("begin_end", ""), ("end_hit", "uniform"), ("end_miss", ""), ("release", ""),
-                 ("provider_mix", "uniform"), ("provider_mix", "zipf"), ("end_hit", "zipf")]
+    workloads = [("begin_end", ""), ("lookup_hit", "uniform"), ("end_miss", ""), ("release", ""),
+                 ("provider_mix", "uniform"), ("provider_mix", "zipf"), ("lookup_hit", "zipf")]
     fig, axes = plt.subplots(2, 4, figsize=(20, 9))
     for ax, (w, variant) in zip(axes.flat, workloads):
         for b in BACKENDS:
@@ -383,7 +388,7 @@ def plots(folder, rows, base=10000):
     if sweep_threads:
         t = sweep_threads[0]
         fig, axes = plt.subplots(1, 3, figsize=(18, 5))
-        for ax, (w, variant) in zip(axes, (("begin_end", ""), ("end_hit", "uniform"),
+        for ax, (w, variant) in zip(axes, (("begin_end", ""), ("lookup_hit", "uniform"),
                                            ("end_miss", ""))):
             for b in BACKENDS:
                 pts = sorted((k[2], rate(rows, k)) for k in rows
@@ -556,8 +561,8 @@ def report(folder):
            "`std::allocator`). Threads beyond the cores are deliberate: preemption of a "
            "lock holder is what users of lock-based maps hit.", ""]
     md += ["## Throughput", ""]
-    for w in ("begin_end", "end_hit", "end_miss", "release", "provider_mix",
-              "map_begin_end", "map_end_hit", "map_end_miss", "map_churn"):
+    for w in ("begin_end", "lookup_hit", "end_miss", "release", "provider_mix",
+              "map_begin_end", "map_find_hit", "map_find_miss", "map_churn"):
         if any(k[0] == w for k in rows):
             md += [f"### {w}", "", WORKLOAD_TEXT.get(w, ""), "",
                    throughput_table(rows, w, flagged, inflated), ""]
@@ -597,7 +602,7 @@ def spread_table(rows, base=10000):
     top = max((k[4] for k in rows if k[0] == "begin_end" and k[2] == base), default=None)
     if top is None:
         return ""
-    workloads = [("begin_end", ""), ("end_hit", "uniform"), ("end_miss", ""),
+    workloads = [("begin_end", ""), ("lookup_hit", "uniform"), ("end_miss", ""),
                  ("provider_mix", "uniform"), ("map_churn", "")]
     out = [f"| backend | " + " | ".join(f"{w} ({top} threads)" for w, _ in workloads) + " |",
            "|---|" + "---:|" * len(workloads)]
@@ -627,7 +632,7 @@ def compare(a, b):
     print("\n## enlist vs best peer on each side\n")
     print("| workload | threads | A: enlist / best peer | B: enlist / best peer |")
     print("|---|---:|---:|---:|")
-    for w, v in (("begin_end", ""), ("end_hit", "uniform"), ("end_miss", "")):
+    for w, v in (("begin_end", ""), ("lookup_hit", "uniform"), ("end_miss", "")):
         for t in (1, 2, 16, 64):
             cells = []
             for rows in (ra, rb):

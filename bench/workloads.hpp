@@ -20,7 +20,8 @@
 // Registry level (the session contract; enlist = enlist::registry, peers = session_contract<map>):
 //   begin_end     begin(role, s) then end(s) of a state of the thread's own, N others live.
 //                 One item = one begin + end pair.
-//   end_hit       is_enlisted(s) of a live session: the lookup half of a successful end.
+//   lookup_hit    is_enlisted(s) of a live session: the lookup half of a successful end (a
+//                 real end cannot repeat without a begin; begin_end measures the pair).
 //   end_miss      end(s) of a state never begun: the error path, SYNC_E_INVALID_OPERATION.
 //   release       begin + end pairs on 16 states that two providers (two registries, threads
 //                 2k and 2k+1) begin and end at once: the reference release with the state
@@ -35,7 +36,7 @@
 //                 (bytes_per_session counter; mallinfo2 delta, see support/heap.hpp).
 // Map level (enlist's bare map against peers' maps, no contract):
 //   map_begin_end insert then erase of a key of the thread's own, N others live.
-//   map_end_hit   find of a live key.   map_end_miss  find of a key never inserted.
+//   map_find_hit  find of a live key.   map_find_miss  find of a key never inserted.
 //   map_churn     insert then erase of an always-new key, N others live: sessions whose states
 //                 are new allocations, never an address seen before. Unlike map_begin_end, whose
 //                 4096 keys per thread come back, no key is ever reused, so tables that keep
@@ -74,7 +75,7 @@ struct profile {
   std::vector<std::size_t> live_sweep;  // besides base_live
   std::vector<int> threads;             // at base_live
   std::vector<int> sweep_threads;       // at the other sizes
-  std::vector<access> accesses;         // for end_hit and provider_mix at base_live
+  std::vector<access> accesses;         // for lookup_hit and provider_mix at base_live
   std::vector<int> latency_threads;
   std::vector<std::size_t> memory_live;
 };
@@ -290,8 +291,8 @@ void begin_end(benchmark::State& st, int threads, std::size_t live) {
 }
 
 template <class B>
-void end_hit(benchmark::State& st, int threads, std::size_t live, access a) {
-  auto& w = world_for<contract_world<B>>("end_hit", B::name, live);
+void lookup_hit(benchmark::State& st, int threads, std::size_t live, access a) {
+  auto& w = world_for<contract_world<B>>("lookup_hit", B::name, live);
   const auto targets = targets_per_thread(threads, a, live);
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
@@ -493,8 +494,8 @@ void map_begin_end(benchmark::State& st, int threads, std::size_t live) {
 }
 
 template <class A>
-void map_end_hit(benchmark::State& st, int threads, std::size_t live, access a) {
-  auto& w = world_for<map_world<A>>("map_end_hit", A::name, live);
+void map_find_hit(benchmark::State& st, int threads, std::size_t live, access a) {
+  auto& w = world_for<map_world<A>>("map_find_hit", A::name, live);
   const auto targets = targets_per_thread(threads, a, live);
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
@@ -544,8 +545,8 @@ void map_churn(benchmark::State& st, int threads, std::size_t live) {
 }
 
 template <class A>
-void map_end_miss(benchmark::State& st, int threads, std::size_t live) {
-  auto& w = world_for<map_world<A>>("map_end_miss", A::name, live);
+void map_find_miss(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<map_world<A>>("map_find_miss", A::name, live);
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
       st, threads,
@@ -570,11 +571,11 @@ void map_end_miss(benchmark::State& st, int threads, std::size_t live) {
 enum workload_rank : int {
   w_calibration,
   w_map_begin_end,
-  w_map_end_hit,
-  w_map_end_miss,
+  w_map_find_hit,
+  w_map_find_miss,
   w_map_churn,
   w_begin_end,
-  w_end_hit,
+  w_lookup_hit,
   w_end_miss,
   w_release,
   w_provider_mix,
@@ -619,9 +620,9 @@ void add_contract_backend(std::vector<bench_spec>& out, const profile& p, int ra
     for (const access a : p.accesses) {
       if (live != base && a != access::uniform) continue;
       add(
-          w_end_hit, variant(live, static_cast<std::size_t>(a)),
-          bench_name("end_hit", name, live, access_name(a)),
-          [live, a](benchmark::State& st, int n) { end_hit<B>(st, n, live, a); }, threads);
+          w_lookup_hit, variant(live, static_cast<std::size_t>(a)),
+          bench_name("lookup_hit", name, live, access_name(a)),
+          [live, a](benchmark::State& st, int n) { lookup_hit<B>(st, n, live, a); }, threads);
     }
   }
   add(
@@ -657,11 +658,12 @@ void add_map_backend(std::vector<bench_spec>& out, const profile& p, int rank) {
                  [base](benchmark::State& st, int n) { map_begin_end<A>(st, n, base); },
                  p.threads});
   out.push_back(
-      {w_map_end_hit, variant(base), rank, bench_name("map_end_hit", name, base, "uniform"),
-       [base](benchmark::State& st, int n) { map_end_hit<A>(st, n, base, access::uniform); },
+      {w_map_find_hit, variant(base), rank, bench_name("map_find_hit", name, base, "uniform"),
+       [base](benchmark::State& st, int n) { map_find_hit<A>(st, n, base, access::uniform); },
        p.threads});
-  out.push_back({w_map_end_miss, variant(base), rank, bench_name("map_end_miss", name, base),
-                 [base](benchmark::State& st, int n) { map_end_miss<A>(st, n, base); }, p.threads});
+  out.push_back({w_map_find_miss, variant(base), rank, bench_name("map_find_miss", name, base),
+                 [base](benchmark::State& st, int n) { map_find_miss<A>(st, n, base); },
+                 p.threads});
   if constexpr (!keeps_erased_keys<A>) {
     out.push_back({w_map_churn, variant(base), rank, bench_name("map_churn", name, base),
                    [base](benchmark::State& st, int n) { map_churn<A>(st, n, base); }, p.threads});

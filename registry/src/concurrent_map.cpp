@@ -113,7 +113,7 @@ void copy_chunk(table& t, table& successor, std::size_t chunk) noexcept {
   for (const cell* c = first; c != first + t.chunk_cells; ++c) {
     const std::uint64_t word = c->value.load(std::memory_order_acquire);  // (map.C1) with map.F1
     if (detail::is_live(word)) {
-      place(successor, c->key.load(std::memory_order_relaxed), detail::state_of(word));
+      place(successor, c->key.load(std::memory_order_relaxed), detail::without_frozen_bit(word));
     }
   }
   t.chunks[chunk].copied.store(true, std::memory_order_release);  // (map.C2)

@@ -235,8 +235,8 @@ class concurrent_map {
   }
   // Adds delta to the caller's stripe; returns the stripe's new word. (map.S1) relaxed: see
   // map_table.hpp for why an owned stripe needs no read-modify-write.
-  static std::uint64_t count(detail::table& t, const reclaim::thread_record& r,
-                             std::uint64_t delta) noexcept {
+  static std::uint64_t add_to_stripe(detail::table& t, const reclaim::thread_record& r,
+                                     std::uint64_t delta) noexcept {
     if (r.index < detail::exclusive_stripes) {
       detail::atomic<std::uint64_t>& word = t.stripes[r.index].word;
       const std::uint64_t updated = word.load(std::memory_order_relaxed) + delta;
@@ -342,7 +342,7 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
     }
     while (!detail::is_frozen(word)) {
       if (detail::is_live(word)) {
-        if (claimed) count(*t, record, detail::claim_unit);  // the cell stays claimed
+        if (claimed) add_to_stripe(*t, record, detail::claim_unit);  // the cell stays claimed
         return map_status::exists;
       }
       if (!announced) {
@@ -353,7 +353,7 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
               word, desired, std::memory_order_release,
               std::memory_order_acquire)) {  // (map.M5) with map.M3, map.C1
         const std::uint64_t stripe =
-            count(*t, record, detail::live_unit + (claimed ? detail::claim_unit : 0));
+            add_to_stripe(*t, record, detail::live_unit + (claimed ? detail::claim_unit : 0));
         // Each stripe looks at the fill every few claims, so the sum is read rarely.
         if (claimed && (stripe & t->claim_check_mask) == 0) check_fill(*t);
         if ((++record.operations & 255) == 0) housekeeping(*t, record.operations);
@@ -361,7 +361,7 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
       }
     }
     // The cell froze under us: the key belongs to the successor now.
-    if (claimed) count(*t, record, detail::claim_unit);
+    if (claimed) add_to_stripe(*t, record, detail::claim_unit);
     // Frozen and live in key's own cell while t is still current: present, answered like find
     // (and without needing the migration, which may be waiting for memory).
     if (own_cell && detail::is_live(word) && load_current() == t) return map_status::exists;
@@ -386,7 +386,7 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
                 std::memory_order_acquire)) {  // (map.M6) with map.M5
           // No housekeeping here: reclaiming and shrinking are insert's and reclaim()'s, so
           // that an end never frees, allocates or issues the heavy fence.
-          count(*t, record, std::uint64_t{0} - detail::live_unit);
+          add_to_stripe(*t, record, std::uint64_t{0} - detail::live_unit);
           return {map_status::ok, detail::decode_value(word)};
         }
       }

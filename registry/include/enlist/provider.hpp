@@ -15,6 +15,12 @@
 //     p.BeginSession(enlist::sync_provider_role::destination, state.get());  // S_OK
 //     p.EndSession(state.get());                                            // S_OK
 //
+// Names: PascalCase for the calls of the COM contract (BeginSession, EndSession; AddRef,
+// Release, IsCanceled on states) and for the provider's own calls that a COM provider would
+// expose beside them (EndCanceledSessions, Shutdown, ForEachSession): this class is the
+// provider's face and reads as one interface. Everything else in enlist (the registry, the map,
+// the C API) is snake_case, as the standard library is.
+//
 // BeginSession and EndSession are not virtual: the bookkeeping and its guarantees (see
 // registry.hpp) are the same for every provider, and EndSession stays a direct call on the hot
 // path.

@@ -271,7 +271,7 @@ class basic_registry {
   static std::uintptr_t key_of(const state_type* state) noexcept {
     return reinterpret_cast<std::uintptr_t>(state);
   }
-  static state_type* state_of(std::uintptr_t key) noexcept {
+  static state_type* state_at(std::uintptr_t key) noexcept {
     return reinterpret_cast<state_type*>(key);
   }
 
@@ -318,8 +318,8 @@ class basic_registry {
       return erased.status == map_status::out_of_memory ? E_OUTOFMEMORY : SYNC_E_INVALID_OPERATION;
     }
     if (limited_) unadmit();
-    owned =
-        protection_.release_now(key);  // (sweep.P2, sweep.P3) with sweep.P1', sweep.P1, sweep.P9
+    owned = protection_.end_owns_release(
+        key);  // (sweep.P2, sweep.P3) with sweep.P1', sweep.P1, sweep.P9
     return S_OK;
   }
 
@@ -341,14 +341,14 @@ class basic_registry {
 
   // Takes over a reference an end handed to a sweep, or passes it on to another sweep.
   void take_handed_off(std::uintptr_t key, const release_list& owed) const noexcept {
-    if (!protection_.hand_off(key)) owed.add(state_of(key));
+    if (!protection_.hand_off(key)) owed.add(state_at(key));
   }
 
   std::size_t end_every_session(const release_list& owed) noexcept {
     std::size_t ended = 0;
     // Needs no protection: it never touches a state it has not erased (and so owns).
     map_.for_each([this, &ended, &owed](std::uintptr_t key, std::uint64_t) {
-      if (end_session(state_of(key), owed) == S_OK) ++ended;
+      if (end_session(state_at(key), owed) == S_OK) ++ended;
     });
     return ended;
   }
@@ -375,7 +375,7 @@ class basic_registry {
       } const unprotect{*this, guard, owed, key};
       // The re-check: only an entry present after the key was published is safe to touch.
       const map_result entry = map_.find(key);
-      if (entry && visit(state_of(key), static_cast<sync_provider_role>(entry.value))) ++count;
+      if (entry && visit(state_at(key), static_cast<sync_provider_role>(entry.value))) ++count;
     });
     return {S_OK, count};
   }

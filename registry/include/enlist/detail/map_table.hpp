@@ -22,17 +22,17 @@ inline constexpr std::uint64_t max_value = frozen_bit - 1 - value_bias;
 constexpr bool is_frozen(std::uint64_t word) noexcept {
   return (word & frozen_bit) != 0;
 }
-constexpr std::uint64_t state_of(std::uint64_t word) noexcept {
+constexpr std::uint64_t without_frozen_bit(std::uint64_t word) noexcept {
   return word & ~frozen_bit;
 }
 constexpr bool is_live(std::uint64_t word) noexcept {
-  return state_of(word) >= value_bias;
+  return without_frozen_bit(word) >= value_bias;
 }
 constexpr std::uint64_t encode_value(std::uint64_t value) noexcept {
   return value + value_bias;
 }
 constexpr std::uint64_t decode_value(std::uint64_t word) noexcept {
-  return state_of(word) - value_bias;
+  return without_frozen_bit(word) - value_bias;
 }
 
 // Key word: 0 is an unclaimed cell; any other value is the key, immutable once claimed.

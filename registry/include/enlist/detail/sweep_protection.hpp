@@ -26,7 +26,7 @@
 //   key | 1         an end erased key and handed its release to this slot's owner
 //
 // PROGRESS
-//   release_now (end, no sweep running): wait-free, a compiler barrier and one load.
+//   end_owns_release (end, no sweep running): wait-free, a compiler barrier and one load.
 //   hand_off (end while sweeps run, and a sweep passing a release on): wait-free, one seq_cst
 //   fence and one load per record (records = the largest number of sweeps that ever ran at
 //   once), plus a CAS per record protecting the key.
@@ -88,7 +88,7 @@ class sweep_protection {
 
   // End side, after a successful erase of `key`: true when the caller must release the
   // registry's reference now, false when a sweep took the release over. No lock, no allocation.
-  bool release_now(std::uintptr_t key) noexcept {
+  bool end_owns_release(std::uintptr_t key) noexcept {
     reclaim::light_fence();  // (sweep.P2) with sweep.P1'
     if (active_.load(std::memory_order_acquire) == 0)
       return true;  // (sweep.P3) with sweep.P1, sweep.P9
