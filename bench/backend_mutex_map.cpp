@@ -1,4 +1,4 @@
-#include "backends.hpp"
+#include "backend_list.hpp"  // declares add_<name>
 #include "backends/mutex_map.hpp"
 
 namespace enlist::bench {

@@ -1,4 +1,4 @@
-#include "backends.hpp"
+#include "backend_list.hpp"  // declares add_<name>
 #include "backends/tbb_unordered_map.hpp"
 
 namespace enlist::bench {

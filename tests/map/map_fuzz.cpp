@@ -22,6 +22,7 @@
 #include "enlist/concurrent_map.hpp"
 #include "support/counting_resource.hpp"
 #include "support/fuzz_check.hpp"
+#include "support/fuzz_entry.hpp"
 #include "support/keys.hpp"
 
 namespace {

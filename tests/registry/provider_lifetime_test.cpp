@@ -50,7 +50,7 @@ class counted_provider : public provider {
   // storage comes from the aligned operator new and goes back to the matching delete.
   static void operator delete(void* p, std::size_t bytes, std::align_val_t align) {
     std::memset(p, 0xdb, bytes);
-    ::operator delete(p, bytes, align);
+    ::operator delete(p, align);
   }
 
   using provider::sessions;  // for the end_if and end_all cases

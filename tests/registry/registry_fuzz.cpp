@@ -27,6 +27,7 @@
 #include "support/audited_state.hpp"
 #include "support/counting_resource.hpp"
 #include "support/fuzz_check.hpp"
+#include "support/fuzz_entry.hpp"
 
 namespace {
 

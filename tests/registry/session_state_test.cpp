@@ -80,17 +80,19 @@ struct sync_job {
   std::atomic<int> refs{1};
   bool stop = false;
 };
+// Only checked against the concept, never called: [[maybe_unused]] for Clang's unused-member
+// warnings.
 struct sync_job_policy {
   using state_type = sync_job;
-  static void add_ref(sync_job* j) noexcept { j->refs.fetch_add(1); }
-  static void release(sync_job* j) noexcept { j->refs.fetch_sub(1); }
-  static bool is_canceled(const sync_job* j) noexcept { return j->stop; }
+  [[maybe_unused]] static void add_ref(sync_job* j) noexcept { j->refs.fetch_add(1); }
+  [[maybe_unused]] static void release(sync_job* j) noexcept { j->refs.fetch_sub(1); }
+  [[maybe_unused]] static bool is_canceled(const sync_job* j) noexcept { return j->stop; }
 };
 struct throwing_release_policy {
   using state_type = sync_job;
-  static void add_ref(sync_job*) noexcept {}
-  static void release(sync_job*) {}  // may throw: unusable on the end path
-  static bool is_canceled(const sync_job*) noexcept { return false; }
+  [[maybe_unused]] static void add_ref(sync_job*) noexcept {}
+  [[maybe_unused]] static void release(sync_job*) {}  // may throw: unusable on the end path
+  [[maybe_unused]] static bool is_canceled(const sync_job*) noexcept { return false; }
 };
 
 TEST(StatePolicy, AcceptsAdaptedTypesAndRejectsReleasesThatMayThrow) {

@@ -19,8 +19,7 @@
 #include <vector>
 
 #include "support/fuzz_check.hpp"
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+#include "support/fuzz_entry.hpp"
 
 namespace {
 
