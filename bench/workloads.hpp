@@ -152,6 +152,33 @@ inline void measure(benchmark::State& st, int threads, const round_body& body,
   st.counters["thread_ops_max"] = max_share;
 }
 
+// A thread's position in its rings, kept from round to round; a line of its own.
+struct alignas(64) cursor {
+  std::size_t i = 0, j = 0;
+  std::uintptr_t key = 0;
+};
+
+// The scaffold of every workload below: rounds of `threads` threads of backend X, each attached
+// first (X::attach_thread), and X's deferred frees drained after (X::quiesce), so that they do
+// not run during the next benchmark. per_thread(t, cursor) prepares thread t and returns its
+// operation, void(std::int64_t& failures), run until the round ends; it must capture what it
+// prepared by value (the preparing call has returned by then) and the cursor by reference,
+// which keeps the thread's position from one round to the next.
+template <class X, class PerThread>
+void measure_threads(benchmark::State& st, int threads, std::int64_t items_per_operation,
+                     std::int64_t setup_failures, PerThread&& per_thread,
+                     std::vector<cursor> cursors = {}) {
+  cursors.resize(static_cast<std::size_t>(threads));
+  measure(
+      st, threads,
+      [&](int t, const round_signal& signal) {
+        X::attach_thread();
+        return run_until_stopped(signal, per_thread(t, cursors[static_cast<std::size_t>(t)]));
+      },
+      items_per_operation, setup_failures);
+  X::quiesce();
+}
+
 inline std::vector<const session_state*> live_targets(int thread, access a, std::size_t live) {
   const auto idx = make_indices(a, live, ring, 0x5eed + static_cast<std::uint64_t>(thread));
   std::vector<const session_state*> out(ring);
@@ -168,12 +195,6 @@ inline std::vector<std::vector<const session_state*>> targets_per_thread(int thr
     out.push_back(live_targets(t, a, live));
   return out;
 }
-
-// A thread's position in its rings, kept from round to round; a line of its own.
-struct alignas(64) cursor {
-  std::size_t i = 0, j = 0;
-  std::uintptr_t key = 0;
-};
 
 // ---------------------------------------------------------------------------------------------
 // Worlds
@@ -270,108 +291,70 @@ inline void calibration_gbench_threads(benchmark::State& st, int) {
 template <class B>
 void begin_end(benchmark::State& st, int threads, std::size_t live) {
   auto& w = world_for<contract_world<B>>("begin_end", B::name, live);
-  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        B::attach_thread();
-        const auto own = state_arena::get().own(t);
-        const auto role = role_of_thread(t);
-        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
-          bench_state* s = &own[i];
-          i = (i + 1) & (own_per_thread - 1);
-          const hresult began = w.backend.begin(role, s);
-          const hresult ended = w.backend.end(s);
-          failures += (began != S_OK) + (ended != S_OK);
-        });
-      },
-      1, w.setup_failures);
-  B::quiesce();  // deferred frees must not run during the next benchmark
+  measure_threads<B>(st, threads, 1, w.setup_failures, [&w](int t, cursor& c) {
+    return [&w, &c, own = state_arena::get().own(t),
+            role = role_of_thread(t)](std::int64_t& failures) {
+      bench_state* s = &own[c.i];
+      c.i = (c.i + 1) & (own_per_thread - 1);
+      const hresult began = w.backend.begin(role, s);
+      const hresult ended = w.backend.end(s);
+      failures += (began != S_OK) + (ended != S_OK);
+    };
+  });
 }
 
 template <class B>
 void lookup_hit(benchmark::State& st, int threads, std::size_t live, access a) {
   auto& w = world_for<contract_world<B>>("lookup_hit", B::name, live);
   const auto targets = targets_per_thread(threads, a, live);
-  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        B::attach_thread();
-        const auto& mine = targets[static_cast<std::size_t>(t)];
-        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
-          const bool enlisted = w.backend.is_enlisted(mine[i]);
-          benchmark::DoNotOptimize(enlisted);
-          failures += !enlisted;
-          i = (i + 1) & (ring - 1);
-        });
-      },
-      1, w.setup_failures);
-  B::quiesce();  // deferred frees must not run during the next benchmark
+  measure_threads<B>(st, threads, 1, w.setup_failures, [&](int t, cursor& c) {
+    return [&w, &c, &mine = targets[static_cast<std::size_t>(t)]](std::int64_t& failures) {
+      const bool enlisted = w.backend.is_enlisted(mine[c.i]);
+      benchmark::DoNotOptimize(enlisted);
+      failures += !enlisted;
+      c.i = (c.i + 1) & (ring - 1);
+    };
+  });
 }
 
 template <class B>
 void end_miss(benchmark::State& st, int threads, std::size_t live) {
   auto& w = world_for<contract_world<B>>("end_miss", B::name, live);
-  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        B::attach_thread();
-        const auto absent = state_arena::get().absent(t);
-        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
-          const hresult hr = w.backend.end(&absent[i]);
-          benchmark::DoNotOptimize(hr);
-          failures += hr != SYNC_E_INVALID_OPERATION;
-          i = (i + 1) & (absent_per_thread - 1);
-        });
-      },
-      1, w.setup_failures);
-  B::quiesce();  // deferred frees must not run during the next benchmark
+  measure_threads<B>(st, threads, 1, w.setup_failures, [&w](int t, cursor& c) {
+    return [&w, &c, absent = state_arena::get().absent(t)](std::int64_t& failures) {
+      const hresult hr = w.backend.end(&absent[c.i]);
+      benchmark::DoNotOptimize(hr);
+      failures += hr != SYNC_E_INVALID_OPERATION;
+      c.i = (c.i + 1) & (absent_per_thread - 1);
+    };
+  });
 }
 
 template <class B>
 void release(benchmark::State& st, int threads, std::size_t live) {
   auto& w = world_for<pair_world<B>>("release", B::name, live);
-  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        B::attach_thread();
-        auto& provider = (t & 1) != 0 ? w.destination.backend : w.source.backend;
-        const auto pool = state_arena::get().own(t & ~1).first(release_pool);
-        const auto role = role_of_thread(t);
-        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
-          bench_state* s = &pool[i];
-          i = (i + 1) & (release_pool - 1);
-          const hresult began = provider.begin(role, s);
-          const hresult ended = provider.end(s);
-          failures += (began != S_OK) + (ended != S_OK);
-        });
-      },
-      1, w.source.setup_failures + w.destination.setup_failures);
-  B::quiesce();  // deferred frees must not run during the next benchmark
+  const std::int64_t setup_failures = w.source.setup_failures + w.destination.setup_failures;
+  measure_threads<B>(st, threads, 1, setup_failures, [&w](int t, cursor& c) {
+    return [&c, &provider = (t & 1) != 0 ? w.destination.backend : w.source.backend,
+            pool = state_arena::get().own(t & ~1).first(release_pool),
+            role = role_of_thread(t)](std::int64_t& failures) {
+      bench_state* s = &pool[c.i];
+      c.i = (c.i + 1) & (release_pool - 1);
+      const hresult began = provider.begin(role, s);
+      const hresult ended = provider.end(s);
+      failures += (began != S_OK) + (ended != S_OK);
+    };
+  });
 }
 
 template <class B>
 void provider_mix(benchmark::State& st, int threads, std::size_t live, access a) {
   auto& w = world_for<contract_world<B>>("provider_mix", B::name, live);
   const auto targets = targets_per_thread(threads, a, live);
-  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        B::attach_thread();
-        const auto& mine = targets[static_cast<std::size_t>(t)];
-        const auto own = state_arena::get().own(t);
-        const auto absent = state_arena::get().absent(t);
-        const auto role = role_of_thread(t);
-        cursor& c = cursors[static_cast<std::size_t>(t)];
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
+  measure_threads<B>(st, threads, mix_lookups + 3, w.setup_failures, [&](int t, cursor& c) {
+    return
+        [&w, &c, &mine = targets[static_cast<std::size_t>(t)], own = state_arena::get().own(t),
+         absent = state_arena::get().absent(t), role = role_of_thread(t)](std::int64_t& failures) {
           bench_state* s = &own[c.i];
           failures += w.backend.begin(role, s) != S_OK;
           for (std::size_t k = 0; k < mix_lookups; ++k) {
@@ -381,10 +364,8 @@ void provider_mix(benchmark::State& st, int threads, std::size_t live, access a)
           failures += w.backend.end(s) != S_OK;
           c.i = (c.i + 1) & (own_per_thread - 1);
           c.j = (c.j + mix_lookups) & (ring - 1);
-        });
-      },
-      mix_lookups + 3, w.setup_failures);
-  B::quiesce();  // deferred frees must not run during the next benchmark
+        };
+  });
 }
 
 enum class latency_mix { begin_end, provider_mix };
@@ -474,45 +455,29 @@ void memory(benchmark::State& st, int, std::size_t live) {
 template <class A>
 void map_begin_end(benchmark::State& st, int threads, std::size_t live) {
   auto& w = world_for<map_world<A>>("map_begin_end", A::name, live);
-  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        A::attach_thread();
-        const auto own = state_arena::get().own(t);
-        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
-          const std::uintptr_t k = key_of(&own[i]);
-          i = (i + 1) & (own_per_thread - 1);
-          const bool inserted = w.map.insert(k, 1);
-          const bool erased = w.map.erase(k);
-          failures += !inserted + !erased;
-        });
-      },
-      1, 0);
-  A::quiesce();  // deferred frees must not run during the next benchmark
+  measure_threads<A>(st, threads, 1, 0, [&w](int t, cursor& c) {
+    return [&w, &c, own = state_arena::get().own(t)](std::int64_t& failures) {
+      const std::uintptr_t k = key_of(&own[c.i]);
+      c.i = (c.i + 1) & (own_per_thread - 1);
+      const bool inserted = w.map.insert(k, 1);
+      const bool erased = w.map.erase(k);
+      failures += !inserted + !erased;
+    };
+  });
 }
 
 template <class A>
 void map_find_hit(benchmark::State& st, int threads, std::size_t live, access a) {
   auto& w = world_for<map_world<A>>("map_find_hit", A::name, live);
   const auto targets = targets_per_thread(threads, a, live);
-  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        A::attach_thread();
-        const auto& mine = targets[static_cast<std::size_t>(t)];
-        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
-          const auto v = w.map.find(key_of(mine[i]));
-          benchmark::DoNotOptimize(v);
-          failures += !v.has_value();
-          i = (i + 1) & (ring - 1);
-        });
-      },
-      1, 0);
-  A::quiesce();  // deferred frees must not run during the next benchmark
+  measure_threads<A>(st, threads, 1, 0, [&](int t, cursor& c) {
+    return [&w, &c, &mine = targets[static_cast<std::size_t>(t)]](std::int64_t& failures) {
+      const auto v = w.map.find(key_of(mine[c.i]));
+      benchmark::DoNotOptimize(v);
+      failures += !v.has_value();
+      c.i = (c.i + 1) & (ring - 1);
+    };
+  });
 }
 
 // Keys for map_churn: never dereferenced, never reused. Each thread of each run takes its own
@@ -528,41 +493,30 @@ void map_churn(benchmark::State& st, int threads, std::size_t live) {
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   for (cursor& c : cursors)
     c.key = fresh_key_block();
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        A::attach_thread();
-        std::uintptr_t& key = cursors[static_cast<std::size_t>(t)].key;
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
+  measure_threads<A>(
+      st, threads, 1, 0,
+      [&w](int, cursor& c) {
+        return [&w, &key = c.key](std::int64_t& failures) {
           const bool inserted = w.map.insert(key, 1);
           const bool erased = w.map.erase(key);
           failures += !inserted + !erased;
           key += 16;
-        });
+        };
       },
-      1, 0);
-  A::quiesce();  // deferred frees must not run during the next benchmark
+      std::move(cursors));
 }
 
 template <class A>
 void map_find_miss(benchmark::State& st, int threads, std::size_t live) {
   auto& w = world_for<map_world<A>>("map_find_miss", A::name, live);
-  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
-  measure(
-      st, threads,
-      [&](int t, const round_signal& signal) {
-        A::attach_thread();
-        const auto absent = state_arena::get().absent(t);
-        std::size_t& i = cursors[static_cast<std::size_t>(t)].i;
-        return run_until_stopped(signal, [&](std::int64_t& failures) {
-          const auto v = w.map.find(key_of(&absent[i]));
-          benchmark::DoNotOptimize(v);
-          failures += v.has_value();
-          i = (i + 1) & (absent_per_thread - 1);
-        });
-      },
-      1, 0);
-  A::quiesce();  // deferred frees must not run during the next benchmark
+  measure_threads<A>(st, threads, 1, 0, [&w](int t, cursor& c) {
+    return [&w, &c, absent = state_arena::get().absent(t)](std::int64_t& failures) {
+      const auto v = w.map.find(key_of(&absent[c.i]));
+      benchmark::DoNotOptimize(v);
+      failures += v.has_value();
+      c.i = (c.i + 1) & (absent_per_thread - 1);
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
