@@ -299,8 +299,10 @@ map_status concurrent_map::help_migrate(table& t) noexcept {
         table* successor = t.next.load(std::memory_order_acquire);
         copy_all(t, *successor);
         table* expected = &t;
-        if (current_.compare_exchange_strong(expected, successor, std::memory_order_acq_rel,
-                                             std::memory_order_acquire)) {  // (map.P1) with map.M1
+        // Release publishes the successor's copies; nothing read here needs acquire: the
+        // winner retires t, which it already holds, and a loser reads nothing from the CAS.
+        if (current_.compare_exchange_strong(expected, successor, std::memory_order_release,
+                                             std::memory_order_relaxed)) {  // (map.P1) with map.M1
           migrations_.fetch_add(1, std::memory_order_relaxed);
           retire(&t);
         }
