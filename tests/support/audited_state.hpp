@@ -148,24 +148,9 @@ class state_pool {
   }
 
   // References the registry holds across all states, and the pool's AddRef/Release totals.
-  std::int64_t registry_references() const {
-    std::int64_t held = 0;
-    for (std::size_t i = 0; i < size_; ++i)
-      held += states_[i].registry_refs();
-    return held;
-  }
-  std::uint64_t add_refs() const {
-    std::uint64_t n = 0;
-    for (std::size_t i = 0; i < size_; ++i)
-      n += states_[i].add_refs();
-    return n;
-  }
-  std::uint64_t releases() const {
-    std::uint64_t n = 0;
-    for (std::size_t i = 0; i < size_; ++i)
-      n += states_[i].releases();
-    return n;
-  }
+  std::int64_t registry_references() const { return sum(&audited_state::registry_refs); }
+  std::uint64_t add_refs() const { return sum(&audited_state::add_refs); }
+  std::uint64_t releases() const { return sum(&audited_state::releases); }
 
   // "" when every state balances and no audited state of the process saw a violation;
   // otherwise what went wrong, for EXPECT_EQ(pool.audit_failures(), "").
@@ -203,6 +188,14 @@ class state_pool {
     static_cast<void>(n);
     ::operator delete (states, std::align_val_t{alignof(audited_state)});
 #endif
+  }
+
+  template <class Count>
+  Count sum(Count (audited_state::*count)() const) const {
+    Count total = 0;
+    for (std::size_t i = 0; i < size_; ++i)
+      total += (states_[i].*count)();
+    return total;
   }
 
   std::size_t size_;
