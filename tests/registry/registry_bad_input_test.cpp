@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <thread>
 #include <vector>
@@ -217,7 +216,12 @@ TEST_F(RegistryBadInput, ShutdownRacingBeginsLeavesNoSessionBehind) {
         }
       });
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(100 * round));
+    // Shut down once a share of the begins went through that grows with the round, so that it
+    // lands among them whatever the machine's speed (a fixed sleep let every begin finish
+    // first on a fast one).
+    const std::uint64_t share = threads * per_thread * (round % 4 + 1) / 6;
+    while (accepted.load() + aborted.load() + unexpected.load() < share)
+      std::this_thread::yield();
     ASSERT_EQ(sessions.shutdown(), enlist::S_OK);
     for (std::thread& w : workers)
       w.join();
