@@ -1,24 +1,10 @@
 #include "enlist/reclaim/asymmetric_fence.hpp"
 
-#include <linux/membarrier.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include <exception>
+#include "platform/process_barrier.hpp"
 
 namespace enlist::reclaim {
 
 namespace {
-
-long membarrier(int command) noexcept {
-  return syscall(__NR_membarrier, command, 0U, 0);
-}
-
-bool register_membarrier() noexcept {
-  const long supported = membarrier(MEMBARRIER_CMD_QUERY);
-  if (supported < 0 || (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
-  return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
-}
 
 // Statistics only: relaxed, and a plain std::atomic (not a schedule point) in every build.
 std::atomic<std::uint64_t> heavy_fences{0};
@@ -26,8 +12,12 @@ std::atomic<std::uint64_t> heavy_fences{0};
 }  // namespace
 
 namespace detail {
-extern const bool membarrier_available = register_membarrier();
+extern const bool process_barrier_available = platform::register_process_barrier();
 }  // namespace detail
+
+bool uses_process_barrier() noexcept {
+  return detail::process_barrier_available;
+}
 
 std::uint64_t heavy_fence_count() noexcept {
   return heavy_fences.load(std::memory_order_relaxed);
@@ -41,12 +31,7 @@ void heavy_fence() noexcept {
   // The process-wide barrier also orders this thread; the local fences cover the fallback and
   // keep the compiler from moving this thread's accesses across the call.
   seq_cst_fence();
-  if (detail::membarrier_available && membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
-    // Registered, yet refused (a seccomp policy, say). Readers rely on this barrier, so fall
-    // back to the global one, which needs no registration; without either, reclamation would
-    // be unsafe, and stopping is the only safe answer.
-    if (membarrier(MEMBARRIER_CMD_GLOBAL) != 0) std::terminate();
-  }
+  if (detail::process_barrier_available) platform::process_barrier();
   seq_cst_fence();
 #endif
 }

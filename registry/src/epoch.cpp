@@ -1,35 +1,13 @@
 #include "enlist/reclaim/epoch.hpp"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <exception>
 #include <new>
 #include <type_traits>
 
-namespace enlist::reclaim {
+#include "platform/thread_exit.hpp"
 
-// Hands the record back when its thread exits. A pthread key destructor rather than a
-// thread_local object: glibc runs key destructors after every C++ thread_local destructor, so a
-// thread_local whose destructor still uses a map finds its record (or registers, and the key's
-// destructor runs again for the new value).
-struct record_releaser {
-  static void release(void* record) noexcept {
-    epoch_domain::release_thread(*static_cast<thread_record*>(record));
-    epoch_domain::tls_record = nullptr;
-  }
-  static pthread_key_t key() noexcept {
-    static const pthread_key_t k = [] {
-      pthread_key_t created{};
-      // Fails only when the process has used up its keys; records then stay with their exited
-      // threads (a bounded leak of one record per thread), which is safe.
-      if (pthread_key_create(&created, &release) != 0) created = no_key;
-      return created;
-    }();
-    return k;
-  }
-  static constexpr pthread_key_t no_key = static_cast<pthread_key_t>(-1);
-};
+namespace enlist::reclaim {
 
 constinit epoch_domain epoch_domain::instance_;
 static_assert(std::is_trivially_destructible_v<epoch_domain>);
@@ -63,12 +41,15 @@ thread_record& epoch_domain::register_thread() noexcept {
                                              std::memory_order_relaxed));
   }
 #if !defined(ENLIST_DETERMINISTIC_SCHEDULE)  // scheduled threads keep their records for good
-  if (const pthread_key_t key = record_releaser::key(); key != record_releaser::no_key) {
-    pthread_setspecific(key, found);
-  }
+  platform::release_at_thread_exit(found);
 #endif
   set_current_record(found);
   return *found;
+}
+
+void epoch_domain::thread_exited(thread_record& r) noexcept {
+  release_thread(r);
+  tls_record = nullptr;
 }
 
 void epoch_domain::release_thread(thread_record& r) noexcept {

@@ -91,6 +91,8 @@ class epoch_domain {
   constexpr epoch_domain() = default;
   thread_record& register_thread() noexcept;
   static void release_thread(thread_record& r) noexcept;
+  // Called by the platform's thread-exit hook (src/platform/thread_exit.hpp).
+  static void thread_exited(thread_record& r) noexcept;
 
   // Constant-initialised, so other translation units reach it without a TLS wrapper call.
   inline static thread_local thread_record* tls_record = nullptr;
