@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
-#include <latch>
 #include <random>
 #include <thread>
 #include <vector>
@@ -25,6 +24,7 @@
 #include "enlist/reclaim/retired_list.hpp"
 #include "support/concurrent_runner.hpp"
 #include "support/scale.hpp"
+#include "support/thread_sync.hpp"
 
 namespace {
 
@@ -73,7 +73,7 @@ TEST(EpochReclamation, ANodeIsNotFreedWhileAnOlderGuardIsHeldAndIsFreedOnceAfter
   node_pool pool;
   retired_list retired;
   node* n = pool.take();
-  std::latch guarded(1), retired_done(1);
+  enlist::test::thread_latch guarded(1), retired_done(1);
   std::thread reader([&] {
     const epoch_guard guard;  // announced before the retirement: may still reach n
     guarded.count_down();
@@ -95,7 +95,7 @@ TEST(EpochReclamation, AGuardTakenAfterTheRetirementDoesNotHoldTheNodeBack) {
   node_pool pool;
   retired_list retired;
   retired.retire(domain, pool.take());
-  std::latch guarded(1), done(1);
+  enlist::test::thread_latch guarded(1), done(1);
   std::thread reader([&] {
     const epoch_guard guard;  // cannot reach a node unlinked before it started
     guarded.count_down();

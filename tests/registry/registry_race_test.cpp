@@ -6,7 +6,6 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <barrier>
 #include <cstddef>
 #include <random>
 #include <thread>
@@ -16,6 +15,7 @@
 #include "enlist/session_ptr.hpp"
 #include "support/audited_state.hpp"
 #include "support/scale.hpp"
+#include "support/thread_sync.hpp"
 
 namespace {
 
@@ -49,8 +49,8 @@ TEST(RegistryRace, ExactlyOneOfManyRacingBeginsAndOneOfManyRacingEndsSucceeds) {
     begun.store(0);
     ended.store(0);
   };
-  std::barrier<decltype(check_round)> round_done(threads, check_round);
-  std::barrier<> begins_done(threads);
+  enlist::test::thread_barrier<decltype(check_round)> round_done(threads, check_round);
+  enlist::test::thread_barrier<> begins_done(threads);
   run_threads(threads, [&](std::size_t t) {
     for (std::size_t r = 0; r < rounds; ++r) {
       const hresult b =

@@ -3,16 +3,17 @@
 // histories would otherwise spend most of their time creating threads, and threads started one
 // after another barely overlap; a barrier lines them all up at the start of every round.
 
-#include <barrier>
 #include <functional>
 #include <thread>
 #include <vector>
+
+#include "support/thread_sync.hpp"
 
 namespace enlist::test {
 
 class round_runner {
  public:
-  explicit round_runner(unsigned threads) : barrier_(static_cast<std::ptrdiff_t>(threads) + 1) {
+  explicit round_runner(unsigned threads) : barrier_(threads + 1) {
     for (unsigned t = 0; t < threads; ++t) {
       threads_.emplace_back([this, t] {
         for (;;) {
@@ -44,7 +45,7 @@ class round_runner {
   }
 
  private:
-  std::barrier<> barrier_;
+  thread_barrier<> barrier_;
   std::function<void(unsigned)> body_;
   bool stop_ = false;
   std::vector<std::thread> threads_;

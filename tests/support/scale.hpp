@@ -1,7 +1,8 @@
 #pragma once
 // How hard the stress tests push. Sanitizer runs (ENLIST_TEST_SCALE=sanitizer, set by the
-// asan-ubsan and tsan test presets) run fewer operations: the instrumentation makes each one
-// 5-20x slower, and the interleavings they check do not need the full count.
+// asan-ubsan and tsan test presets) and emulated ones (ENLIST_TEST_SCALE=emulated: AArch64 under
+// qemu-user) run fewer operations: instrumentation or emulation makes each one several times
+// slower, and the interleavings they check do not need the full count.
 
 #include <cstddef>
 #include <cstdlib>
@@ -9,14 +10,15 @@
 
 namespace enlist::test {
 
-inline bool under_sanitizer() {
+inline bool reduced_scale() {
   const char* scale = std::getenv("ENLIST_TEST_SCALE");
-  return scale != nullptr && std::strcmp(scale, "sanitizer") == 0;
+  return scale != nullptr &&
+         (std::strcmp(scale, "sanitizer") == 0 || std::strcmp(scale, "emulated") == 0);
 }
 
-// `full` normally, `full / divisor` under a sanitizer (at least 1).
+// `full` normally, `full / divisor` at reduced scale (at least 1).
 inline std::size_t scaled(std::size_t full, std::size_t divisor = 20) {
-  if (!under_sanitizer()) return full;
+  if (!reduced_scale()) return full;
   return full / divisor > 0 ? full / divisor : 1;
 }
 

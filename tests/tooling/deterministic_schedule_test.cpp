@@ -5,9 +5,12 @@
 // another thread, i.e. not lock-free) is reported rather than hung.
 
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/wait.h>
+
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <unistd.h>
+#endif
 
 #include <array>
 #include <cinttypes>
@@ -23,8 +26,6 @@
 #include "enlist/registry.hpp"
 #include "schedule/deterministic_schedule.hpp"
 #include "support/audited_state.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -92,36 +93,64 @@ TEST(DeterministicSchedule, TheSameSeedGivesTheSameRun) {
   }
 }
 
+// This executable's path as the operating system names it (under qemu-user, the emulated
+// program's own path).
+std::string own_path() {
+#if defined(_WIN32)
+  char path[MAX_PATH];
+  const DWORD n = GetModuleFileNameA(nullptr, path, MAX_PATH);
+  return std::string(path, n);
+#else
+  char path[4096];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof path);
+  return n > 0 ? std::string(path, static_cast<std::size_t>(n)) : std::string();
+#endif
+}
+
+void set_probe_variable(bool set) {
+#if defined(_WIN32)
+  _putenv_s("ENLIST_SCHEDULE_PROBE", set ? "1" : "");  // "" removes it
+#else
+  if (set) {
+    setenv("ENLIST_SCHEDULE_PROBE", "1", 1);
+  } else {
+    unsetenv("ENLIST_SCHEDULE_PROBE");
+  }
+#endif
+}
+
+// Runs this executable again with `arguments` (through the emulator a cross build runs its
+// tests under, named by ENLIST_TEST_EMULATOR) and returns what it printed.
+std::string run_self(const std::string& arguments) {
+  std::string command;
+  if (const char* emulator = std::getenv("ENLIST_TEST_EMULATOR"))
+    command = emulator + std::string(" ");
+  command += "\"" + own_path() + "\" " + arguments;
+#if defined(_WIN32)
+  command = "\"" + command + "\"";  // cmd /c strips one outer pair of quotes
+  FILE* child = _popen(command.c_str(), "r");
+#else
+  FILE* child = popen(command.c_str(), "r");
+#endif
+  std::string printed;
+  if (child == nullptr) return printed;
+  char buffer[4096];
+  for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, child)) > 0;)
+    printed.append(buffer, n);
+#if defined(_WIN32)
+  _pclose(child);
+#else
+  pclose(child);
+#endif
+  return printed;
+}
+
 TEST(DeterministicSchedule, ASeedReplaysInAFreshProcess) {
   const std::uint64_t here = registry_scenario(probe_seed);
-  int out[2];
-  ASSERT_EQ(pipe(out), 0);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
-  posix_spawn_file_actions_addclose(&actions, out[0]);
-  std::string filter = "--gtest_filter=DeterministicSchedule.PrintsTheProbeRunForAFreshProcess";
-  char self[] = "/proc/self/exe";
-  char* argv[] = {self, filter.data(), nullptr};
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e != nullptr; ++e)
-    env_strings.emplace_back(*e);
-  env_strings.emplace_back("ENLIST_SCHEDULE_PROBE=1");
-  std::vector<char*> env;
-  for (std::string& e : env_strings)
-    env.push_back(e.data());
-  env.push_back(nullptr);
-  pid_t child = 0;
-  ASSERT_EQ(posix_spawn(&child, self, &actions, nullptr, argv, env.data()), 0);
-  close(out[1]);
-  std::string printed;
-  char buffer[4096];
-  for (ssize_t n; (n = read(out[0], buffer, sizeof buffer)) > 0;)
-    printed.append(buffer, static_cast<std::size_t>(n));
-  close(out[0]);
-  int status = 0;
-  waitpid(child, &status, 0);
-  posix_spawn_file_actions_destroy(&actions);
+  set_probe_variable(true);
+  const std::string printed =
+      run_self("--gtest_filter=DeterministicSchedule.PrintsTheProbeRunForAFreshProcess");
+  set_probe_variable(false);
   char expected[64];
   std::snprintf(expected, sizeof expected, "probe %" PRIx64 "\n", here);
   EXPECT_NE(printed.find(expected), std::string::npos) << "the child printed:\n" << printed;

@@ -4,8 +4,12 @@
 
 #include "schedule/deterministic_schedule.hpp"
 
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -132,8 +136,9 @@ void*& record_slot() noexcept {
 class scheduler {
  public:
   scheduler() {
-    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+#if !defined(_WIN32)  // Windows fibers come with stacks of their own (fiber_context.cpp)
     for (fiber& f : fibers_) {
+      const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
       void* block = mmap(nullptr, stack_bytes + page, PROT_READ | PROT_WRITE,
                          MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (block == MAP_FAILED) fail("cannot map a fiber stack");
@@ -143,6 +148,7 @@ class scheduler {
       f.tsan_fiber = __tsan_create_fiber(0);
 #endif
     }
+#endif
     // The caller's record first, then each fiber's, in a fixed order: the reclamation's list of
     // records is the same in every process that uses the scheduler (see the header).
     reclaim::epoch_domain::global().this_thread();

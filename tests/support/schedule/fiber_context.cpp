@@ -6,6 +6,7 @@
 //   AArch64: x19..x28, x29 (frame pointer), x30 (return address), d8..d15
 // A fresh fiber's frame holds the entry and its argument in callee-saved registers (r12/r13,
 // x19/x20) and returns into a trampoline that moves the argument into place and calls entry.
+// On Windows the system's fibers do all of this.
 
 #include "schedule/fiber_context.hpp"
 
@@ -83,7 +84,7 @@ void fiber_switch(fiber_context& from, fiber_context& to) noexcept {
 
 }  // namespace enlist::test
 
-#elif defined(__aarch64__)
+#elif defined(__aarch64__) && !defined(_WIN32)
 
 extern "C" void enlist_fiber_switch(void** save_stack_pointer, void* load_stack_pointer);
 extern "C" void enlist_fiber_trampoline();
@@ -151,6 +152,49 @@ void fiber_switch(fiber_context& from, fiber_context& to) noexcept {
 
 }  // namespace enlist::test
 
+#elif defined(_WIN32)
+
+#include <windows.h>
+
+#include <cstdlib>
+
+namespace enlist::test {
+
+namespace {
+
+void WINAPI fiber_start(void* context) {
+  const auto& c = *static_cast<const fiber_context*>(context);
+  c.entry(c.argument);
+}
+
+}  // namespace
+
+void fiber_prepare(fiber_context& context, void*, std::size_t bytes, void (*entry)(void*),
+                   void* argument) noexcept {
+  // A finished fiber is never running (its entry switched away for good): delete it.
+  if (context.stack_pointer != nullptr) DeleteFiber(context.stack_pointer);
+  context.entry = entry;
+  context.argument = argument;
+  context.stack_pointer = CreateFiber(bytes, &fiber_start, &context);
+  if (context.stack_pointer == nullptr) std::abort();
+}
+
+void fiber_switch(fiber_context& from, fiber_context& to) noexcept {
+  // The first switch away from a thread makes it a fiber, so that it can be switched back to.
+  if (from.stack_pointer == nullptr) {
+    // GetCurrentFiber reads the thread block through a zero-length array, which GCC's array
+    // bounds check mistakes for an overrun (MinGW-w64's intrin-impl.h).
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+    from.stack_pointer = IsThreadAFiber() ? GetCurrentFiber() : ConvertThreadToFiber(nullptr);
+#pragma GCC diagnostic pop
+    if (from.stack_pointer == nullptr) std::abort();
+  }
+  SwitchToFiber(to.stack_pointer);
+}
+
+}  // namespace enlist::test
+
 #else
-#error "the deterministic scheduler switches stacks on x86-64 (System V) and AArch64 only"
+#error "the deterministic scheduler switches stacks on x86-64, AArch64 and Windows only"
 #endif
