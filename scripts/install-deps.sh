@@ -4,6 +4,8 @@
 #   scripts/install-deps.sh            # everything the tests, the benchmarks and the examples use
 #   scripts/install-deps.sh library    # only what the library-only build (preset library) needs
 #   scripts/install-deps.sh debian     # what building the Debian package needs, besides `library`
+#   scripts/install-deps.sh windows    # cross build for Windows (MinGW-w64) and Wine to run it
+#   scripts/install-deps.sh aarch64    # cross build for AArch64 Linux and qemu-user to run it
 set -euo pipefail
 
 library=(cmake ninja-build g++ pkg-config)
@@ -14,13 +16,19 @@ everything=(
   python3 python3-matplotlib
 )
 debian=("${library[@]}" debhelper dpkg-dev fakeroot git)
+# Cross builds take GoogleTest as source (googletest: /usr/src/googletest) and build it with the
+# cross compiler; python3 runs the lint test.
+windows=(cmake ninja-build g++-mingw-w64-x86-64-posix wine64 googletest python3)
+aarch64=(cmake ninja-build g++-aarch64-linux-gnu qemu-user googletest python3)
 
 case "${1:-all}" in
   all) packages=("${everything[@]}") ;;
   library) packages=("${library[@]}") ;;
   debian) packages=("${debian[@]}") ;;
+  windows) packages=("${windows[@]}") ;;
+  aarch64) packages=("${aarch64[@]}") ;;
   *)
-    echo "usage: $0 [all|library|debian]" >&2
+    echo "usage: $0 [all|library|debian|windows|aarch64]" >&2
     exit 2
     ;;
 esac
