@@ -9,18 +9,21 @@
 #   bench/run.sh                     default profile (about 20 minutes on 2 cores)
 #   bench/run.sh --profile quick     CI smoke run (a minute or two), to results/<platform>-quick
 #   bench/run.sh --profile full      every size at every thread count, 9 repetitions (an hour+)
-# Options: --out DIR (instead of results/), --build-dir DIR (configure DIR with the preset's
-# settings instead of build/release), --no-deps (skip the package check), and after `--`,
+# Options: --preset NAME (a CMake configure preset: release, the default, or clang-release),
+# --out DIR (instead of results/), --build-dir DIR (configure DIR with the release preset's
+# settings instead of build/<preset>), --no-deps (skip the package check), and after `--`,
 # extra Google Benchmark flags (e.g. -- --benchmark_filter=end_miss).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-profile=default out=results build_dir="" deps=1
+profile=default preset=release out=results build_dir="" deps=1
 extra=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile="$2"; shift 2 ;;
     --profile=*) profile="${1#*=}"; shift ;;
+    --preset) preset="$2"; shift 2 ;;
+    --preset=*) preset="${1#*=}"; shift ;;
     --out) out="$2"; shift 2 ;;
     --build-dir) build_dir="$2"; shift 2 ;;
     --no-deps) deps=0; shift ;;
@@ -39,13 +42,23 @@ case "$profile" in
 esac
 
 start=$SECONDS
-if [ "$deps" = 1 ]; then
+runner=()
+cmake_extra=()
+if [ "$preset" = windows-mingw ]; then
+  # Windows: cross-built with MinGW-w64 and run under Wine, which runs the code natively (its
+  # numbers are measurements of this machine). Google Benchmark from Debian's source package.
+  [ "$deps" = 0 ] || scripts/install-deps.sh windows
+  source_dir=$(scripts/debian-source.sh benchmark build/sources | tail -1)
+  cmake_extra=(-DENLIST_BUILD_BENCH=ON "-DENLIST_BENCHMARK_SOURCE_DIR=$source_dir")
+  export WINEPREFIX="$PWD/build/$preset/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+  runner=(/usr/lib/wine/wine64)
+elif [ "$deps" = 1 ]; then
   scripts/install-deps.sh
 fi
 
 if [ -z "$build_dir" ]; then
-  cmake --preset release >/dev/null
-  build_dir=build/release
+  cmake --preset "$preset" "${cmake_extra[@]}" >/dev/null
+  build_dir="build/$preset"
 else
   # The release preset's settings, in another directory.
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -63,13 +76,14 @@ slug() {
     sed -e 's/([^)]*)//g' -e 's/[^a-z0-9.]\+/-/g' -e 's/^-//' -e 's/-$//'
 }
 platform="$(echo "$cpu" | slug)-${cores}c-${compiler}-${version}"
+[ "$preset" = windows-mingw ] && platform="$(echo "$cpu" | slug)-${cores}c-windows-wine-mingw-${version}"
 [ "$profile" = default ] || platform="${platform}-${profile}"
 dir="$out/$platform"
 mkdir -p "$dir"
 
 source="$(git describe --always --dirty 2>/dev/null || echo unknown)"
 echo "profile $profile: $reps repetitions of at least ${min_time}s; results in $dir"
-"$build_dir/bench/enlist_bench" --profile="$profile" \
+"${runner[@]}" "$build_dir/bench/enlist_bench" --profile="$profile" \
   --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
   --benchmark_enable_random_interleaving="$interleave" \
   --benchmark_display_aggregates_only=true \

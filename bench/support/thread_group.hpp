@@ -35,9 +35,6 @@
 //   Google Benchmark still chooses the number of rounds (min_time), repeats, aggregates and
 //   writes the JSON; only the time it divides by has changed.
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -47,6 +44,8 @@
 #include <memory>
 #include <thread>
 #include <vector>
+
+#include "support/thread_platform.hpp"
 
 namespace enlist::bench {
 
@@ -101,11 +100,11 @@ class thread_group {
     for (int w = 0; w < threads - 1; ++w)
       slots_[static_cast<std::size_t>(w)]->start.store(round, std::memory_order_release);
     for (int w = 0; w < threads - 1; ++w)
-      slots_[static_cast<std::size_t>(w)]->start.notify_one();
+      wake_one(slots_[static_cast<std::size_t>(w)]->start);
     const thread_result own = body(0, round_signal{&stop_, t0 + duration, true});
     const clock::time_point own_stop = clock::now();
     for (int left; (left = remaining_.load(std::memory_order_acquire)) != 0;) {
-      remaining_.wait(left, std::memory_order_acquire);
+      wait_while_equal(remaining_, left);
     }
     round_result r;
     r.operations = own.operations;
@@ -128,19 +127,10 @@ class thread_group {
   // then gives it back the CPUs it had (threads it creates meanwhile inherit the pinning).
   class caller_pinning {
    public:
-    explicit caller_pinning(const thread_group& group) {
-      saved_ = pthread_getaffinity_np(pthread_self(), sizeof mask_, &mask_) == 0;
-      group.pin(0);
-    }
-    ~caller_pinning() {
-      if (saved_) pthread_setaffinity_np(pthread_self(), sizeof mask_, &mask_);
-    }
-    caller_pinning(const caller_pinning&) = delete;
-    caller_pinning& operator=(const caller_pinning&) = delete;
+    explicit caller_pinning(const thread_group& group) { group.pin(0); }
 
    private:
-    cpu_set_t mask_{};
-    bool saved_ = false;
+    saved_affinity saved_;  // constructed first: the CPUs the caller had before pin(0)
   };
 
   // Ends the workers. main calls it before returning: a worker's thread-exit hooks (libcds and
@@ -149,7 +139,7 @@ class thread_group {
     closing_ = true;
     for (auto& s : slots_) {
       s->start.store(UINT64_MAX, std::memory_order_release);
-      s->start.notify_one();
+      wake_one(s->start);
     }
     for (auto& s : slots_)
       s->thread.join();
@@ -168,23 +158,13 @@ class thread_group {
     clock::time_point stopped;
   };
 
-  thread_group() {
-    cpu_set_t allowed;
-    if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
-      for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-        if (CPU_ISSET(cpu, &allowed)) cpus_.push_back(cpu);
-      }
-    }
-  }
+  thread_group() : cpus_(allowed_cpus()) {}
 
   // Thread t runs on the (t mod m)-th allowed CPU. Best effort: without an affinity mask the
   // scheduler places threads itself.
   void pin(int thread) const {
     if (cpus_.empty()) return;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpus_[static_cast<std::size_t>(thread) % cpus_.size()], &one);
-    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+    pin_current_thread(cpus_[static_cast<std::size_t>(thread) % cpus_.size()]);
   }
 
   void grow(int workers) {
@@ -204,7 +184,7 @@ class thread_group {
       if (closing_) return;
       s.result = (*body_)(w + 1, worker_signal_);
       s.stopped = clock::now();
-      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) remaining_.notify_one();
+      if (remaining_.fetch_sub(1, std::memory_order_acq_rel) == 1) wake_one(remaining_);
     }
   }
 
@@ -216,7 +196,7 @@ class thread_group {
     std::uint64_t round;
     while ((round = start.load(std::memory_order_acquire)) == seen) {
       if (clock::now() < spin_until) continue;
-      start.wait(seen, std::memory_order_acquire);
+      wait_while_equal(start, seen);
     }
     return round;
   }
