@@ -68,7 +68,9 @@ cmake --build "$build_dir" --target enlist_bench -j "$(nproc)"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 [ -n "$cpu" ] || cpu=$(uname -m)
 cores=$(nproc)
-cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$build_dir/CMakeCache.txt")
+# The compiler CMake found (a toolchain file sets it outside the cache).
+cxx=$(sed -n 's/^set(CMAKE_CXX_COMPILER "\(.*\)")$/\1/p' "$build_dir"/CMakeFiles/*/CMakeCXXCompiler.cmake |
+  head -1)
 version=$("$cxx" -dumpfullversion 2>/dev/null || "$cxx" -dumpversion)
 case "$("$cxx" --version | head -1)" in *clang*) compiler=clang ;; *) compiler=gcc ;; esac
 slug() {

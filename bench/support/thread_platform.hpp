@@ -7,6 +7,12 @@
 //            without futexes and loses wake-ups, which hung rounds under Wine)
 
 #if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
 #include <windows.h>
 #else
 #include <pthread.h>
@@ -57,8 +63,14 @@ class saved_affinity {
  public:
   saved_affinity() {
 #if defined(_WIN32)
-    DWORD_PTR system = 0;
-    saved_ = GetProcessAffinityMask(GetCurrentProcess(), &mask_, &system) != 0;
+    // Windows reads a thread's mask only by replacing it: set the process's, keep what it
+    // returns, and put that back at once.
+    DWORD_PTR process = 0, system = 0;
+    if (GetProcessAffinityMask(GetCurrentProcess(), &process, &system)) {
+      mask_ = SetThreadAffinityMask(GetCurrentThread(), process);
+      if (mask_ != 0) SetThreadAffinityMask(GetCurrentThread(), mask_);
+    }
+    saved_ = mask_ != 0;
 #else
     saved_ = pthread_getaffinity_np(pthread_self(), sizeof mask_, &mask_) == 0;
 #endif
@@ -84,13 +96,12 @@ class saved_affinity {
 };
 
 // Sleeps until `word` may no longer hold `old` (returns at once if it does not; may return
-// spuriously: callers re-check). Acquire, like std::atomic::wait(old, acquire).
+// spuriously). Orders nothing: callers re-check the word with an acquire load.
 template <class T>
 void wait_while_equal(const std::atomic<T>& word, T old) {
 #if defined(_WIN32)
   static_assert(sizeof(std::atomic<T>) == sizeof(T) && std::atomic<T>::is_always_lock_free);
   WaitOnAddress(const_cast<std::atomic<T>*>(&word), &old, sizeof(T), INFINITE);
-  std::atomic_thread_fence(std::memory_order_acquire);
 #else
   word.wait(old, std::memory_order_acquire);
 #endif

@@ -9,6 +9,16 @@
 
 #include <gtest/gtest.h>
 
+#if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#include <windows.h>
+#endif
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -116,6 +126,59 @@ TEST(EpochReclamation, AThreadThatExitsHandsItsRecordBack) {
   }
   EXPECT_EQ(domain.record_count(), records) << "exited threads' records were not reused";
 }
+
+// A thread_local whose destructor takes a guard runs during the thread's exit, when some
+// platforms have already torn down other thread-local storage (MinGW frees its emulated TLS
+// before the exit notifications): the destructor must find a usable record, and the thread must
+// still hand back every record it held.
+struct guard_at_thread_exit {
+  bool armed = false;
+  ~guard_at_thread_exit() {
+    if (armed) const epoch_guard guard;
+  }
+};
+
+void use_a_guard_now_and_at_exit() {
+  thread_local guard_at_thread_exit at_exit;
+  at_exit.armed = true;
+  const epoch_guard guard;
+}
+
+TEST(EpochReclamation, AGuardInAThreadLocalDestructorLeavesNoRecordBehind) {
+  epoch_domain& domain = epoch_domain::global();
+  std::thread(use_a_guard_now_and_at_exit).join();  // records free for both uses
+  std::thread(use_a_guard_now_and_at_exit).join();
+  const std::uint32_t records = domain.record_count();
+  for (int i = 0; i < 50; ++i) {
+    std::thread(use_a_guard_now_and_at_exit).join();
+  }
+  EXPECT_LE(domain.record_count(), records + 1) << "records of exited threads pile up";
+}
+
+#if defined(_WIN32)
+// The same for threads the C++ runtime did not create: the thread-exit hook must cover them.
+TEST(EpochReclamation, AThreadCreatedByTheSystemHandsItsRecordBack) {
+  epoch_domain& domain = epoch_domain::global();
+  const auto run_system_thread = [] {
+    HANDLE thread = CreateThread(
+        nullptr, 0,
+        [](void*) -> DWORD {
+          use_a_guard_now_and_at_exit();
+          return 0;
+        },
+        nullptr, 0, nullptr);
+    ASSERT_NE(thread, nullptr);
+    WaitForSingleObject(thread, INFINITE);
+    CloseHandle(thread);
+  };
+  run_system_thread();
+  run_system_thread();
+  const std::uint32_t records = domain.record_count();
+  for (int i = 0; i < 50; ++i)
+    run_system_thread();
+  EXPECT_LE(domain.record_count(), records + 1) << "records of exited threads pile up";
+}
+#endif
 
 #endif
 

@@ -93,6 +93,16 @@
 //   successor as a whole after every chunk is seen done.
 //   Counters (map.S1) are relaxed: they are statistics, exact only once threads have joined. A
 //   stripe owned by one thread is updated with a plain load and store (one writer loses nothing).
+//   Where this argument is checked, and where not: the deterministic scheduler interleaves every
+//   atomic step of insert, erase, find and migration, but runs one thread at a time, so every
+//   execution it explores is sequentially consistent; ThreadSanitizer checks the happens-before
+//   edges of the executions it sees; the AArch64 build passes the whole test suite under
+//   qemu-user, which runs AArch64 code on the x86 host's stronger (TSO) order. What no test here
+//   exercises is a reordering only weakly ordered hardware does: a relaxed or acquire load
+//   satisfied early, or two stores to different words seen in different orders by different
+//   threads. For those, the acquire/release pairs above (map.M1-M6, map.F1-F2, map.C1-C3, map.P1)
+//   rest on the argument alone until a run on real AArch64 or POWER hardware, or an exhaustive
+//   check under the C++ memory model (GenMC, CDSChecker; Debian has neither), covers them.
 //
 // INVARIANTS
 //   (map.I1) A key occupies at most one cell of a table (insert claims only the first unclaimed

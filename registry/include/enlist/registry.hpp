@@ -102,7 +102,8 @@ namespace enlist {
 enum class sync_provider_role : std::int32_t { source = 0, destination = 1 };
 
 struct registry_options {
-  static constexpr std::size_t unlimited = std::numeric_limits<std::size_t>::max();
+  static constexpr std::size_t unlimited =
+      (std::numeric_limits<std::size_t>::max)();  // () against windows.h max
   // Most sessions enlisted at once; 1 is the one-session-per-provider rule of the documentation.
   std::size_t capacity = unlimited;
   // Sizing hint: that many sessions fit before the map first grows. Above

@@ -154,6 +154,12 @@ void fiber_switch(fiber_context& from, fiber_context& to) noexcept {
 
 #elif defined(_WIN32)
 
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
 #include <windows.h>
 
 #include <cstdlib>
@@ -180,14 +186,20 @@ void fiber_prepare(fiber_context& context, void*, std::size_t bytes, void (*entr
 }
 
 void fiber_switch(fiber_context& from, fiber_context& to) noexcept {
-  // The first switch away from a thread makes it a fiber, so that it can be switched back to.
-  if (from.stack_pointer == nullptr) {
+  // The running context, as a fiber: a thread's first switch away makes it one, so that it can
+  // be switched back to. Refreshed on every switch, so that a run started from another thread
+  // returns to that thread.
+  {
     // GetCurrentFiber reads the thread block through a zero-length array, which GCC's array
     // bounds check mistakes for an overrun (MinGW-w64's intrin-impl.h).
+#if defined(__GNUC__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
     from.stack_pointer = IsThreadAFiber() ? GetCurrentFiber() : ConvertThreadToFiber(nullptr);
+#if defined(__GNUC__)
 #pragma GCC diagnostic pop
+#endif
     if (from.stack_pointer == nullptr) std::abort();
   }
   SwitchToFiber(to.stack_pointer);

@@ -37,7 +37,8 @@
 
 namespace enlist::reclaim {
 
-inline constexpr std::uint64_t quiescent = std::numeric_limits<std::uint64_t>::max();
+inline constexpr std::uint64_t quiescent =
+    (std::numeric_limits<std::uint64_t>::max)();  // () against windows.h max
 
 // One per thread that has used a guard; records are never freed, only reused after their thread
 // exits, so a scan may always read them.

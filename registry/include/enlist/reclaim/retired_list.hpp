@@ -50,7 +50,7 @@ class retired_list {
     retired_node* tail = list;
     std::uint64_t youngest_needed = list->retire_tag;  // the oldest tag in the list
     for (; tail->next_retired != nullptr; tail = tail->next_retired) {
-      youngest_needed = std::min(youngest_needed, tail->next_retired->retire_tag);
+      youngest_needed = (std::min)(youngest_needed, tail->next_retired->retire_tag);
     }
     if (domain.oldest_announced_hint() <= youngest_needed &&
         !enlist::detail::planted(enlist::detail::planted_bug::reclaim_ignores_readers)) {
