@@ -44,6 +44,7 @@ esac
 start=$SECONDS
 runner=()
 cmake_extra=()
+exe=""
 if [ "$preset" = windows-mingw ]; then
   # Windows: cross-built with MinGW-w64 and run under Wine, which runs the code natively (its
   # numbers are measurements of this machine). Google Benchmark from Debian's source package.
@@ -52,6 +53,7 @@ if [ "$preset" = windows-mingw ]; then
   cmake_extra=(-DENLIST_BUILD_BENCH=ON "-DENLIST_BENCHMARK_SOURCE_DIR=$source_dir")
   export WINEPREFIX="$PWD/build/$preset/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
   runner=(/usr/lib/wine/wine64)
+  exe=.exe
 elif [ "$deps" = 1 ]; then
   scripts/install-deps.sh
 fi
@@ -78,14 +80,14 @@ slug() {
     sed -e 's/([^)]*)//g' -e 's/[^a-z0-9.]\+/-/g' -e 's/^-//' -e 's/-$//'
 }
 platform="$(echo "$cpu" | slug)-${cores}c-${compiler}-${version}"
-[ "$preset" = windows-mingw ] && platform="$(echo "$cpu" | slug)-${cores}c-windows-wine-mingw-${version}"
+[ "$preset" = windows-mingw ] && platform="$(echo "$cpu" | slug)-${cores}c-windows-wine-mingw-${version%-posix}"
 [ "$profile" = default ] || platform="${platform}-${profile}"
 dir="$out/$platform"
 mkdir -p "$dir"
 
 source="$(git describe --always --dirty 2>/dev/null || echo unknown)"
 echo "profile $profile: $reps repetitions of at least ${min_time}s; results in $dir"
-"${runner[@]}" "$build_dir/bench/enlist_bench" --profile="$profile" \
+"${runner[@]}" "$build_dir/bench/enlist_bench$exe" --profile="$profile" \
   --benchmark_repetitions="$reps" --benchmark_min_time="$min_time" \
   --benchmark_enable_random_interleaving="$interleave" \
   --benchmark_display_aggregates_only=true \
