@@ -154,12 +154,6 @@ void fiber_switch(fiber_context& from, fiber_context& to) noexcept {
 
 #elif defined(_WIN32)
 
-#ifndef NOMINMAX
-#define NOMINMAX
-#endif
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
 #include <windows.h>
 
 #include <cstdlib>
