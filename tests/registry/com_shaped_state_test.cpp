@@ -53,9 +53,6 @@ struct com_unknown {
   virtual com_result ENLIST_TEST_COM_CALL QueryInterface(const com_iid& iid, void** out) = 0;
   virtual com_count ENLIST_TEST_COM_CALL AddRef() = 0;
   virtual com_count ENLIST_TEST_COM_CALL Release() = 0;
-
- protected:
-  ~com_unknown() = default;
 };
 #endif
 
@@ -125,7 +122,6 @@ class session_state_object final : public sync_session_state_shaped {
   void cancel() { canceled_.store(true, std::memory_order_release); }
 
  private:
-  ~session_state_object() = default;
   std::atomic<com_count> refs_{1};
   std::atomic<bool> canceled_{false};
 };
