@@ -22,7 +22,9 @@ namespace enlist::reclaim {
 //   thread that is still running.
 struct record_releaser {
   // Allocated by the first registration; until then the callback has nothing to do (and
-  // allocates nothing under the loader lock).
+  // allocates nothing under the loader lock). The publishing CAS is release and every read
+  // acquire, so a thread that uses the index also sees TlsAlloc's allocation of it; the cost is
+  // nothing on x86 and paid once per thread registration and exit, never per operation.
   static inline std::atomic<DWORD> slot{TLS_OUT_OF_INDEXES};
 
   static DWORD allocated_slot() noexcept {
