@@ -481,10 +481,12 @@ void map_find_hit(benchmark::State& st, int threads, std::size_t live, access a)
 }
 
 // Keys for map_churn: never dereferenced, never reused. Each thread of each run takes its own
-// block of 2^30 keys, far above every real address.
+// block of 2^30 keys (16 bytes apart, like states), from 2^55 up: above every address the
+// states of a run can have, below 2^56, where every map's keys must stay (enlist's cells keep
+// their state above the address bits). 2^21 blocks fit before 2^56; a run takes a few hundred.
 inline std::uintptr_t fresh_key_block() {
   static std::atomic<std::uint64_t> next_block{0};
-  return (std::uintptr_t{1} << 62) + (next_block.fetch_add(1, std::memory_order_relaxed) << 34);
+  return (std::uintptr_t{1} << 55) + (next_block.fetch_add(1, std::memory_order_relaxed) << 34);
 }
 
 template <class A>

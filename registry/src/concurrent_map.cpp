@@ -52,9 +52,9 @@ void freeze_chunk(table& t, std::size_t chunk) noexcept {
   for (cell* c = first; c != first + t.chunk_cells; ++c) {
     const std::uint64_t word =
         detail::planted(detail::planted_bug::freeze_skipped)
-            ? c->value.load(std::memory_order_acquire)
-            : c->value.fetch_or(detail::frozen_bit,
-                                std::memory_order_release);  // (map.F1) with map.C1
+            ? c->word.load(std::memory_order_acquire)
+            : c->word.fetch_or(detail::frozen_bit,
+                               std::memory_order_release);  // (map.F1) with map.C1
     live += detail::is_live(word) ? 1 : 0;
   }
   std::int64_t unknown = -1;
@@ -81,29 +81,32 @@ std::int64_t freeze_all(table& t) noexcept {
   return live;
 }
 
-// Places key -> word in the unpublished successor. CAS from "unclaimed" and "unpublished" only,
-// so that a helper running late cannot overwrite what operations did after publication (map.I3).
-void place(table& successor, std::uintptr_t key, std::uint64_t word) noexcept {
-  std::size_t i = address_hash{}(key)&successor.mask;
+// Places a live word in the unpublished successor: a CAS from "unclaimed" into the first cell of
+// the key's probe that is unclaimed or already holds the key. A helper running late finds the
+// key's cell (the copy it lost to) and changes nothing, so it cannot overwrite what operations
+// did after publication (map.I3).
+void place(table& successor, std::uint64_t word) noexcept {
+  const std::uint64_t key = detail::key_of(word);
+  std::size_t i = address_hash{}(static_cast<std::uintptr_t>(key)) & successor.mask;
   for (std::size_t n = 0; n < successor.capacity; ++n, i = (i + 1) & successor.mask) {
     cell& c = successor.cells[i];
-    std::uintptr_t k = c.key.load(std::memory_order_relaxed);
-    if (k == detail::no_key &&
-        !c.key.compare_exchange_strong(k, key, std::memory_order_relaxed,
-                                       std::memory_order_relaxed) &&  // (map.C3) with map.P1
-        k != key) {
-      continue;
-    }
-    if (k == key || k == detail::no_key) {
-      if (detail::planted(detail::planted_bug::late_copy_overwrites)) {
-        c.value.store(word, std::memory_order_relaxed);
-        return;
-      }
-      std::uint64_t unpublished = detail::unpublished_word;
-      c.value.compare_exchange_strong(unpublished, word, std::memory_order_relaxed,
-                                      std::memory_order_relaxed);  // (map.C3) with map.P1
+    std::uint64_t found = c.word.load(std::memory_order_relaxed);
+    if (found == detail::unclaimed_word &&
+        c.word.compare_exchange_strong(found, word, std::memory_order_relaxed,
+                                       std::memory_order_relaxed)) {  // (map.C3) with map.P1
       return;
     }
+    // Lost the cell to another copier, or it was claimed before: the key's own, or the next.
+    if (detail::key_of(found) == key) {
+      if (detail::planted(detail::planted_bug::late_copy_overwrites)) {
+        c.word.store(word, std::memory_order_relaxed);
+      }
+      return;
+    }
+    // An unclaimed frozen word: the successor was published and is migrating in its turn, so
+    // this copy is late. Its key's cell would have come first (map.I1), so this is not reached;
+    // going on could claim a cell of a table being frozen, so stop.
+    if (detail::key_of(found) == detail::no_key) return;
   }
   // Unreachable: fits() left a quarter of the successor unclaimed (map.I4).
 }
@@ -111,10 +114,8 @@ void place(table& successor, std::uintptr_t key, std::uint64_t word) noexcept {
 void copy_chunk(table& t, table& successor, std::size_t chunk) noexcept {
   const cell* const first = t.cells + chunk * t.chunk_cells;
   for (const cell* c = first; c != first + t.chunk_cells; ++c) {
-    const std::uint64_t word = c->value.load(std::memory_order_acquire);  // (map.C1) with map.F1
-    if (detail::is_live(word)) {
-      place(successor, c->key.load(std::memory_order_relaxed), detail::without_frozen_bit(word));
-    }
+    const std::uint64_t word = c->word.load(std::memory_order_acquire);  // (map.C1) with map.F1
+    if (detail::is_live(word)) place(successor, detail::without_frozen_bit(word));
   }
   t.chunks[chunk].copied.store(true, std::memory_order_release);  // (map.C2)
 }
@@ -346,12 +347,13 @@ map_stats concurrent_map::stats() const noexcept {
   s.migrations = migrations_.load(std::memory_order_relaxed);
   std::size_t hit_probes = 0;
   for (std::size_t i = 0; i < t.capacity; ++i) {
-    const std::uintptr_t key = t.cells[i].key.load(std::memory_order_relaxed);
+    const std::uint64_t word = t.cells[i].word.load(std::memory_order_relaxed);
+    const std::uint64_t key = detail::key_of(word);
     if (key == detail::no_key) continue;
     ++s.used_cells;
-    if (!detail::is_live(t.cells[i].value.load(std::memory_order_acquire))) continue;
+    if (!detail::is_live(word)) continue;
     ++s.live;
-    const std::size_t probe = ((i - address_hash{}(key)) & t.mask) + 1;
+    const std::size_t probe = ((i - address_hash{}(static_cast<std::uintptr_t>(key))) & t.mask) + 1;
     hit_probes += probe;
     s.max_probe = std::max(s.max_probe, probe);
   }
@@ -360,14 +362,16 @@ map_stats concurrent_map::stats() const noexcept {
   if (s.used_cells < t.capacity) {
     std::size_t start = 0;  // an unclaimed cell, so runs never wrap past it
     while (start < t.capacity &&
-           t.cells[start].key.load(std::memory_order_relaxed) != detail::no_key) {
+           detail::key_of(t.cells[start].word.load(std::memory_order_relaxed)) != detail::no_key) {
       ++start;  // bounded: cells may have been claimed since they were counted
     }
     std::size_t run = 0;
     if (start == t.capacity) start = 0;  // no unclaimed cell left: runs are then approximate
     for (std::size_t n = 0; n < t.capacity; ++n) {
       const std::size_t i = (start + t.capacity - n) & t.mask;  // walk backwards from start
-      run = t.cells[i].key.load(std::memory_order_relaxed) == detail::no_key ? 0 : run + 1;
+      run = detail::key_of(t.cells[i].word.load(std::memory_order_relaxed)) == detail::no_key
+                ? 0
+                : run + 1;
       miss_probes += run + 1;
     }
   } else {

@@ -7,7 +7,7 @@ namespace enlist::detail {
 
 namespace {
 
-constexpr std::size_t max_chunk_cells = 4096;  // 64 KiB of cells: one unit of migration work
+constexpr std::size_t max_chunk_cells = 8192;  // 64 KiB of cells: one unit of migration work
 constexpr std::size_t table_alignment = 64;
 
 constexpr std::size_t round_up(std::size_t n, std::size_t to) {

@@ -40,6 +40,7 @@ using enlist::concurrent_map;
 using enlist::map_result;
 using enlist::map_status;
 using enlist::test::address;
+using enlist::test::value_for;
 using enlist::test::scheduled_build;
 using key_type = concurrent_map::key_type;
 
@@ -140,9 +141,9 @@ history_result run_history(enlist::test::concurrent_runner& runner, std::uint64_
 
   Map subject;
   for (std::uint64_t i = 0; i < live_keys; ++i)
-    static_cast<void>(subject.map.insert(address(100'000 + i), i));
+    static_cast<void>(subject.map.insert(address(100'000 + i), value_for(i)));
   for (std::uint64_t i = 0; i < dead_keys && live_keys + i < 47; ++i) {
-    static_cast<void>(subject.map.insert(address(200'000 + i), i));
+    static_cast<void>(subject.map.insert(address(200'000 + i), value_for(i)));
     static_cast<void>(subject.map.erase(address(200'000 + i)));
   }
   enlist::test::history_clock clock;
@@ -172,7 +173,8 @@ history_result run_history(enlist::test::concurrent_runner& runner, std::uint64_
             key = address(1 + random() % hot_keys);
             op = static_cast<map_op>(random() % 3);
           }
-          const std::uint64_t value = (std::uint64_t{t} << 32) | i;  // unique per insert
+          // As distinct as the map's 64 values allow: inserts close in time differ.
+          const std::uint64_t value = (std::uint64_t{t} * 17 + i) % (concurrent_map::max_value + 1);
           // On real threads, yielding inside the interval lets other threads run while this
           // call is pending, as a preemption would; the scheduler interleaves by itself.
           const bool yield_first = !scheduled_build && random() % 8 == 0;

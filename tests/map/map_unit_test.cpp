@@ -24,6 +24,7 @@ using enlist::map_status;
 using key_type = concurrent_map::key_type;
 
 using enlist::test::address;
+using enlist::test::value_for;
 
 TEST(ConcurrentMap, FindReturnsTheValueInsertedWithTheKey) {
   concurrent_map map;
@@ -72,7 +73,7 @@ TEST(ConcurrentMap, FindsAndErasesOfAbsentKeysWriteNothing) {
   enlist::test::recording_resource memory;
   concurrent_map map(0, &memory);
   for (std::uint64_t i = 1; i <= 40; ++i)
-    static_cast<void>(map.insert(address(i), i));
+    static_cast<void>(map.insert(address(i), value_for(i)));
   for (std::uint64_t i = 1; i <= 40; i += 3)
     static_cast<void>(map.erase(address(i)));  // tombstones too
   const auto before = memory.snapshot();
@@ -84,11 +85,24 @@ TEST(ConcurrentMap, FindsAndErasesOfAbsentKeysWriteNothing) {
   EXPECT_EQ(memory.snapshot(), before);
 }
 
-TEST(ConcurrentMap, KeyZeroAndOversizedValuesAreRejected) {
+TEST(ConcurrentMap, KeysOutsideTheAddressRangeAndOversizedValuesAreRejected) {
   concurrent_map map;
   EXPECT_EQ(map.insert(0, 1), map_status::invalid_key);
   EXPECT_EQ(map.find(0).status, map_status::invalid_key);
   EXPECT_EQ(map.erase(0).status, map_status::invalid_key);
+  if constexpr (sizeof(key_type) > 4) {
+    // The state bits above the address: a key reaching into them is refused, not truncated
+    // onto another key.
+    const key_type beyond = concurrent_map::max_key + 1;
+    EXPECT_EQ(map.insert(beyond, 1), map_status::invalid_key);
+    EXPECT_EQ(map.find(beyond).status, map_status::invalid_key);
+    EXPECT_EQ(map.erase(beyond).status, map_status::invalid_key);
+    EXPECT_EQ(map.insert(beyond | address(3), 1), map_status::invalid_key);
+    EXPECT_FALSE(map.find(address(3)));
+    EXPECT_EQ(map.insert(concurrent_map::max_key, 5), map_status::ok);
+    EXPECT_EQ(map.find(concurrent_map::max_key).value, 5u);
+    EXPECT_EQ(map.erase(concurrent_map::max_key).value, 5u);
+  }
   EXPECT_EQ(map.insert(address(1), concurrent_map::max_value + 1), map_status::invalid_value);
   EXPECT_EQ(map.insert(address(1), concurrent_map::max_value), map_status::ok);
   EXPECT_EQ(map.find(address(1)).value, concurrent_map::max_value);
@@ -100,14 +114,14 @@ TEST(ConcurrentMap, KeyZeroAndOversizedValuesAreRejected) {
 TEST(ConcurrentMap, ForEachVisitsEveryLiveEntryOnce) {
   concurrent_map map;
   for (std::uint64_t i = 1; i <= 1000; ++i)
-    static_cast<void>(map.insert(address(i), i));
+    static_cast<void>(map.insert(address(i), value_for(i)));
   for (std::uint64_t i = 1; i <= 1000; i += 2)
     static_cast<void>(map.erase(address(i)));
   std::unordered_map<key_type, std::uint64_t> seen;
   map.for_each([&](key_type k, std::uint64_t v) { EXPECT_TRUE(seen.emplace(k, v).second); });
   ASSERT_EQ(seen.size(), 500u);
   for (std::uint64_t i = 2; i <= 1000; i += 2)
-    EXPECT_EQ(seen.at(address(i)), i);
+    EXPECT_EQ(seen.at(address(i)), value_for(i));
 }
 
 TEST(ConcurrentMap, GrowsToAMillionKeysAndShrinksBackWhenTheyLeave) {
@@ -117,14 +131,14 @@ TEST(ConcurrentMap, GrowsToAMillionKeysAndShrinksBackWhenTheyLeave) {
     const std::size_t initial_capacity = map.stats().capacity;
     const std::uint64_t n = enlist::test::scaled(1'000'000, 10);
     for (std::uint64_t i = 1; i <= n; ++i)
-      ASSERT_EQ(map.insert(address(i), i), map_status::ok);
+      ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
     const auto grown = map.stats();
     EXPECT_EQ(grown.live, n);
     EXPECT_EQ(map.size(), n);
     EXPECT_GE(grown.capacity, 2 * n / 2);
     EXPECT_LE(grown.used_cells, grown.capacity * 3 / 4 + grown.capacity / 32);
     for (std::uint64_t i = 1; i <= n; ++i)
-      ASSERT_EQ(map.find(address(i)).value, i);
+      ASSERT_EQ(map.find(address(i)).value, value_for(i));
     for (std::uint64_t i = 1; i <= n; ++i)
       ASSERT_TRUE(map.erase(address(i)));
     // Shrinking happens on housekeeping: a few more operations let it run.
@@ -144,7 +158,7 @@ TEST(ConcurrentMap, NeverShrinksBelowTheSizeItWasBuiltFor) {
   concurrent_map map(100'000);
   const std::size_t built = map.stats().capacity;
   for (std::uint64_t i = 0; i < 10'000; ++i) {
-    static_cast<void>(map.insert(address(i + 1), i));
+    static_cast<void>(map.insert(address(i + 1), value_for(i)));
     static_cast<void>(map.erase(address(i + 1)));
   }
   EXPECT_EQ(map.stats().capacity, built);
@@ -161,7 +175,7 @@ TEST(ConcurrentMap, RandomOperationsAgreeWithUnorderedMap) {
     const std::size_t steps = enlist::test::scaled(200'000, 10);
     for (std::size_t step = 0; step < steps; ++step) {
       const key_type key = address(random() % key_space + 1);
-      const std::uint64_t value = random() % 1000;
+      const std::uint64_t value = random() % (concurrent_map::max_value + 1);
       switch (random() % 3) {
         case 0: {
           const bool absent = model.emplace(key, value).second;
@@ -205,23 +219,23 @@ TEST(ConcurrentMap, AFailedGrowthLosesNothingAndRecoversWhenMemoryReturns) {
     memory.fail_allocations(true);
     std::uint64_t inserted = 0;
     map_status last = map_status::ok;
-    while ((last = map.insert(address(inserted + 1), inserted)) == map_status::ok)
+    while ((last = map.insert(address(inserted + 1), value_for(inserted))) == map_status::ok)
       ++inserted;
     EXPECT_EQ(last, map_status::out_of_memory);
     EXPECT_GT(memory.failed_allocations(), 0u);
     EXPECT_GE(inserted, concurrent_map::min_capacity / 2) << "the first table was not used";
     for (std::uint64_t i = 0; i < inserted; ++i) {
-      ASSERT_EQ(map.find(address(i + 1)).value, i) << "an entry was lost";
+      ASSERT_EQ(map.find(address(i + 1)).value, value_for(i)) << "an entry was lost";
     }
     // Erasing and finding keep working at full capacity, and allocate nothing.
     ASSERT_TRUE(map.erase(address(1)));
     ASSERT_EQ(map.insert(address(1), 0), map_status::ok);
     memory.fail_allocations(false);
     for (std::uint64_t i = inserted; i < inserted + 10'000; ++i) {
-      ASSERT_EQ(map.insert(address(i + 1), i), map_status::ok);
+      ASSERT_EQ(map.insert(address(i + 1), value_for(i)), map_status::ok);
     }
     for (std::uint64_t i = 0; i < inserted + 10'000; ++i) {
-      ASSERT_EQ(map.find(address(i + 1)).value, i);
+      ASSERT_EQ(map.find(address(i + 1)).value, value_for(i));
     }
   }
   EXPECT_EQ(memory.outstanding_bytes(), 0u);

@@ -152,6 +152,26 @@ TEST(Registry, AStateAtAnOddAddressIsRefusedUntouched) {
   EXPECT_EQ(states.audit_failures(), "");
 }
 
+// An address at 2^56 and above (a pointer with a tag in its top byte, or garbage) has no room
+// in the map's cells: refused before the state is touched (dereferencing it would fault here),
+// never truncated onto another session's key.
+TEST(Registry, AStateAboveTheAddressRangeIsRefusedUntouched) {
+  if constexpr (sizeof(std::uintptr_t) > 4) {
+    state_pool states(1);
+    registry sessions;
+    ASSERT_EQ(sessions.begin(role::source, states.get(0)), S_OK);
+    const auto plain = reinterpret_cast<std::uintptr_t>(states.get(0));
+    auto* tagged = reinterpret_cast<session_state*>(plain | (std::uintptr_t{0xb4} << 56));
+    EXPECT_EQ(sessions.begin(role::destination, tagged), E_INVALIDARG);
+    EXPECT_FALSE(sessions.is_enlisted(tagged));
+    EXPECT_EQ(sessions.end(tagged), E_INVALIDARG);
+    EXPECT_EQ(sessions.role_of(states.get(0)), role::source);
+    EXPECT_EQ(sessions.size(), 1U);
+    EXPECT_EQ(sessions.end(states.get(0)), S_OK);
+    EXPECT_EQ(states.audit_failures(), "");
+  }
+}
+
 TEST(Registry, BeginThatCannotGrowTheMapIsOutOfMemoryAndLosesNothing) {
   enlist::test::counting_resource resource;
   state_pool states(1000);

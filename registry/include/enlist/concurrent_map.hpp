@@ -1,29 +1,39 @@
 #pragma once
-// enlist::concurrent_map: a lock-free hash map from word-sized keys (object addresses, never
-// dereferenced) to word-sized values, built for a session registry: endless insert/erase churn
-// of always-new keys around a stable population, lookups of absent keys on the error path, and
-// far more threads than cores.
+// enlist::concurrent_map: a lock-free hash map from object addresses (never dereferenced) to
+// small values, built for a session registry: endless insert/erase churn of always-new keys
+// around a stable population, lookups of absent keys on the error path, and far more threads
+// than cores.
 //
 // ALGORITHM
-// Open addressing with linear probing over 16-byte cells, the "folklore" table of Maier, Sanders
-// and Dementiev ("Concurrent Hash Tables: Fast and General?!", PPoPP'16), with Cliff Click's rule
-// that a cell's key is immutable once claimed (NonBlockingHashMap):
+// Open addressing with linear probing, the "folklore" table of Maier, Sanders and Dementiev
+// ("Concurrent Hash Tables: Fast and General?!", PPoPP'16), with Cliff Click's rule that a
+// cell's key is immutable once claimed (NonBlockingHashMap), over one-word cells: a cell holds
+// its key and the key's state together (detail/map_table.hpp),
 //
-//     struct cell { atomic<uintptr_t> key;      // 0 = unclaimed, else the key, set once
-//                   atomic<uint64_t>  value; }; // bit 63 frozen | 0 unpublished | 1 erased |
-//                                               // v + 2 live value v
+//     atomic<uint64_t> word;   // bit 63 frozen | bit 62 live | bits 56-61 value | bits 0-55 key
+//                              // 0 = unclaimed; key with live clear = erased
 //
-//   insert(k, v)  probe from hash(k); at the first cell holding k or unclaimed: claim it (CAS key
-//                 0 -> k), then CAS the value from "unpublished" or "erased" to v + 2.
-//   find(k)       probe; the answer is the value word of k's cell (or absent at an unclaimed one).
-//   erase(k)      probe; CAS k's value from live to "erased" and hand back the old value.
+//   insert(k, v)  probe from hash(k); at the first cell holding k or unclaimed: one CAS from
+//                 "unclaimed" or "k erased" to "k live with v" claims and publishes at once.
+//   find(k)       probe; the answer is the word of k's cell (or absent at an unclaimed one).
+//   erase(k)      probe; CAS k's word from live to erased and hand back the value.
 //
-// A key therefore occupies at most one cell per table, and a cell never changes owner: a value
-// read from k's cell is k's value, never a previous occupant's. Erased keys keep their cell (a
-// re-insert of the same address reuses it) until the next migration, which copies only live
-// keys into a fresh table sized for them. Churn thus costs periodic migrations, not ever longer
-// probes: a migration starts once fill (live plus dead cells) reaches about 3/4 of a table
-// (sampled from striped counters, so it may overshoot by a few percent; see map.I4).
+// A key therefore occupies at most one cell per table, and a cell never changes owner. Since
+// key and state are one word, every answer comes from one load, and every change is one CAS:
+// a begin of a fresh session writes one word, like the begin of a returning one. Erased keys
+// keep their cell (a re-insert of the same address reuses it) until the next migration, which
+// copies only live keys into a fresh table sized for them. Churn thus costs periodic
+// migrations, not ever longer probes: a migration starts once fill (live plus dead cells)
+// reaches about 3/4 of a table (sampled from striped counters, so it may overshoot by a few
+// percent; see map.I4).
+//
+// WHY ONE WORD
+// The registry stores one bit per session (its role), so a key and a 6-bit value fit a word
+// with the two state bits, and the table is half the size of one with separate key and value
+// words: eight cells per cache line, so a probe reads one line where two-word cells read two,
+// the table of 10,000 sessions fits a 512 KiB L2 cache, and a million sessions take 16 MiB.
+// Keys are limited to addresses below 2^56 (where user space ends on x86-64 with 5-level
+// paging; AArch64 ends at 2^52) and values to 0..63; larger ones are refused, never truncated.
 //
 // MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
 //   start    an insert that sees fill >= 3/4, or an insert (or reclaim()) that sees the table
@@ -31,11 +41,13 @@
 //            the live keys (a quarter full up to 2^20 cells, half full above; a power of two)
 //            and publishes it in table.next; phase -> freezing.
 //            If that allocation fails nothing changes: the table keeps serving.
-//   freeze   helpers claim chunks of cells and set bit 63 of every value word; a frozen word
+//   freeze   helpers claim chunks of cells and set bit 63 of every cell word; a frozen word
 //            never changes again. Each chunk's live count is recorded once frozen, so the live
 //            total is exact; if the successor is too small for it, a larger one replaces it.
-//   copy     helpers copy live cells into the successor with CAS from "unclaimed/unpublished",
-//            so a late helper can never resurrect a key erased after the copy finished.
+//   copy     helpers copy live cells into the successor with a CAS from "unclaimed" into the
+//            first cell of the key's probe that is unclaimed or already holds the key, so a
+//            late helper finds the key's cell and changes nothing: it can never resurrect a key
+//            erased after the copy finished.
 //   publish  once every chunk is copied, one CAS swings `current` to the successor and the
 //            winner retires the old table to epoch-based reclamation (reclaim/epoch.hpp).
 // Any insert or erase that meets a frozen cell helps until the migration is done, then retries in
@@ -44,18 +56,17 @@
 // counter (the only write is the thread's announcement in its own reclamation record).
 //
 // LINEARIZATION POINTS
-//   insert: the successful value CAS (ok); the load of a live unfrozen value of key's cell
-//           (exists), or of a live frozen one followed by a re-load of `current` that returns
-//           the same table. Only key's own cell answers: a cell the probe saw unclaimed may have
-//           been claimed by another key, and frozen, before its value word was loaded.
-//   erase:  the successful value CAS (ok); absent like find.
-//   find:   at the key's cell, the load of an unfrozen value word: while a cell is unfrozen its
-//           table is the one every operation on that key uses. At an unclaimed cell (absent),
-//           the key load that saw it unclaimed; the unfrozen value word read after it (map.M2,
-//           map.M3) proves the table was still the one in use at that moment. After a frozen word,
-//           the re-load of `current` that still returns the same table: no operation has touched
-//           the successor yet, so the frozen word is the key's state at that instant. Otherwise
-//           find restarts there.
+//   insert: the successful CAS (ok); the load of a live unfrozen word of key's cell (exists),
+//           or of a live frozen one followed by a re-load of `current` that returns the same
+//           table.
+//   erase:  the successful CAS (ok); absent like find.
+//   find:   the load of an unfrozen word that holds the key or is unclaimed: while a cell is
+//           unfrozen its table is the one every operation on that key uses, and since a key
+//           only ever goes into the first cell of its probe that is unclaimed or its own, an
+//           unclaimed word read there proves the key absent at that load. After a frozen word,
+//           the re-load of `current` that still returns the same table: no operation has
+//           touched the successor yet, so the frozen word is the key's state at that instant.
+//           Otherwise find restarts there.
 //
 // PROGRESS
 //   find: lock-free; each restart follows a completed migration. Wait-free without migrations.
@@ -74,23 +85,21 @@
 // with the operation it pairs with; scripts/check_memory_order_tags.py checks them)
 //   (map.M1) acquire load of `current` pairs with the release CAS (map.P1) that published the
 //        table, so every cell the migration copied into it is visible.
-//   (map.M2) key loads are acquire, so that the value load that follows cannot be satisfied before
-//        the key was seen: "unclaimed, and the value after it unfrozen" then pins the absent
-//        answer to a moment when the table was in use. (Free on x86; a plain load on TSO.)
-//   (map.M3) acquire load of a value word pairs with the release publication (map.M5): a value
-//        found by find happens-after the insert that stored it (users may publish data with a
-//        value).
-//   (map.M4) the key claim is relaxed: the key becomes meaningful only through its value word, and
-//        (map.M5) is sequenced after (map.M4), so whoever acquires the value also sees the key.
-//   (map.M5) release CAS publishing a value; (map.M6) acq_rel CAS erasing one: acquire because
-//        erase hands the value (and what it publishes) to its caller.
+//   (map.M2) acquire load of a cell word pairs with the release CAS that published it (map.M3):
+//        a value found happens-after the insert that stored it, and after what the insert's
+//        caller did before (the registry takes the state's reference in on_absent, before the
+//        CAS).
+//   (map.M3) release CAS publishing a key's live word; its failure load is acquire like map.M2,
+//        since insert may answer "exists" from it.
+//   (map.M4) acq_rel CAS erasing: acquire because erase hands the value (and what it
+//        publishes) to its caller.
 //   Freezing (map.F1) is a release fetch_or: as an RMW it continues the release sequence of
-//   (map.M5), so a copier's acquire load (map.C1) of the frozen word still synchronises with the
-//   insert and sees the key; and being release, it makes whoever sees a frozen bit see the
-//   migration's `next` and phase too (a helper never reads a stale "serving" and spins). Chunk
-//   flags (map.F2, map.C2) are release/acquire so that whoever sees a chunk done sees its cells
-//   frozen or copied; copies into the successor (map.C3) are relaxed because (map.P1) publishes the
-//   successor as a whole after every chunk is seen done.
+//   (map.M3), so a copier's acquire load (map.C1) of the frozen word still synchronises with the
+//   insert; and being release, it makes whoever sees a frozen bit see the migration's `next` and
+//   phase too (a helper never reads a stale "serving" and spins). Chunk flags (map.F2, map.C2)
+//   are release/acquire so that whoever sees a chunk done sees its cells frozen or copied;
+//   copies into the successor (map.C3) are relaxed because (map.P1) publishes the successor as a
+//   whole after every chunk is seen done.
 //   Counters (map.S1) are relaxed: they are statistics, exact only once threads have joined. A
 //   stripe owned by one thread is updated with a plain load and store (one writer loses nothing).
 //   Where this argument is checked, and where not: the deterministic scheduler interleaves every
@@ -100,23 +109,25 @@
 //   qemu-user, which runs AArch64 code on the x86 host's stronger (TSO) order. What no test here
 //   exercises is a reordering only weakly ordered hardware does: a relaxed or acquire load
 //   satisfied early, or two stores to different words seen in different orders by different
-//   threads. For those, the acquire/release pairs above (map.M1-M6, map.F1-F2, map.C1-C3, map.P1)
+//   threads. For those, the acquire/release pairs above (map.M1-M4, map.F1-F2, map.C1-C3, map.P1)
 //   rest on the argument alone until a run on real AArch64 or POWER hardware, or an exhaustive
 //   check under the C++ memory model (GenMC, CDSChecker; Debian has neither), covers them.
 //
 // INVARIANTS
 //   (map.I1) A key occupies at most one cell of a table (insert claims only the first unclaimed
 //       cell of its probe sequence, and stops at a cell already holding the key).
-//   (map.I2) Key words change only from 0 to a key; frozen value words never change.
+//   (map.I2) A cell's key bits change only from 0 to a key; frozen words never change.
 //   (map.I3) Operations take effect only in the table in `current`: a successor is written only by
-//       copiers until it is published, and after that copiers' CASes fail harmlessly (they only
-//       replace "unpublished"). Late writes to a superseded table (a key claimed in a frozen
-//       cell, a count, a base_live store) change nothing anyone reads as the map's contents.
+//       copiers until it is published, and after that copiers change nothing (every key they
+//       copy is already in the successor, in the first cell of its probe that a late copier
+//       reaches). Late writes to a superseded table (a count, a base_live store) change nothing
+//       anyone reads as the map's contents.
 //   (map.I4) Every table has an unclaimed cell when published (fill < 3/4), so probes terminate; a
 //       probe that nevertheless wraps around treats the table as full and migrates.
 //
 // WHAT IT DOES NOT DO
-//   Keys must not be 0; values must not exceed max_value (2^63 - 3). Key memory is never read.
+//   Keys must be in 1..max_key (2^56 - 1), values in 0..max_value (63); others are refused with
+//   invalid_key or invalid_value. Key memory is never read.
 //   size() is a weakly consistent sum of striped counters (exact when no operation runs);
 //   for_each is weakly consistent (see there). No iterators, no references into the table.
 //
@@ -177,6 +188,7 @@ class concurrent_map {
   using key_type = std::uintptr_t;
   using value_type = std::uint64_t;
   static constexpr value_type max_value = detail::max_value;
+  static constexpr key_type max_key = static_cast<key_type>(detail::max_key);
   static constexpr std::size_t min_capacity = 64;
 
   // Hints above this are refused: 2^56 keys would need 2^61 bytes of table, beyond any address
@@ -195,7 +207,8 @@ class concurrent_map {
   concurrent_map(const concurrent_map&) = delete;
   concurrent_map& operator=(const concurrent_map&) = delete;
 
-  // Adds key -> value if key is absent. ok, exists, out_of_memory, invalid_key, invalid_value.
+  // Adds key -> value if key is absent. ok, exists, out_of_memory, invalid_key (0 or above
+  // max_key), invalid_value (above max_value).
   // Progress: lock-free.
   [[nodiscard]] map_status insert(key_type key, value_type value) noexcept {
     return insert(key, value, []() noexcept {});
@@ -235,9 +248,12 @@ class concurrent_map {
  private:
   struct probe_result {
     detail::cell* cell;  // first cell holding the key or unclaimed; nullptr when none
-    std::uint64_t word;  // its value word, loaded with (map.M3)
+    std::uint64_t word;  // its word, loaded with (map.M2)
     bool matched;        // cell holds the key
   };
+  static bool valid(key_type key) noexcept {
+    return key != detail::no_key && key <= max_key;
+  }
 
   static probe_result probe(const detail::table& t, key_type key, std::uint64_t hash) noexcept;
   detail::table* load_current() const noexcept {
@@ -291,16 +307,15 @@ inline concurrent_map::probe_result concurrent_map::probe(const detail::table& t
   std::size_t i = hash & t.mask;
   for (std::size_t n = 0; n < t.capacity; ++n, i = (i + 1) & t.mask) {
     detail::cell& c = t.cells[i];
-    const key_type k = c.key.load(std::memory_order_acquire);  // (map.M2) with map.M3
-    if (k == key || k == detail::no_key) {
-      return {&c, c.value.load(std::memory_order_acquire), k == key};  // (map.M3) with map.M5
-    }
+    const std::uint64_t word = c.word.load(std::memory_order_acquire);  // (map.M2) with map.M3
+    const std::uint64_t k = detail::key_of(word);
+    if (k == key || k == detail::no_key) return {&c, word, k == key};
   }
   return {nullptr, 0, false};
 }
 
 inline map_result concurrent_map::find(key_type key) const noexcept {
-  if (key == detail::no_key) return {map_status::invalid_key, 0};
+  if (!valid(key)) return {map_status::invalid_key, 0};
   const reclaim::epoch_guard guard;
   const std::uint64_t hash = address_hash{}(key);
   detail::table* t = load_current();
@@ -311,7 +326,7 @@ inline map_result concurrent_map::find(key_type key) const noexcept {
     detail::table* const now = p.cell != nullptr && !detail::is_frozen(p.word) ? t : load_current();
     if (now == t) {
       if (p.matched && detail::is_live(p.word)) {
-        return {map_status::ok, detail::decode_value(p.word)};
+        return {map_status::ok, detail::value_of(p.word)};
       }
       return {map_status::not_found, 0};
     }
@@ -322,12 +337,12 @@ inline map_result concurrent_map::find(key_type key) const noexcept {
 template <class OnAbsent>
 map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_absent) noexcept {
   static_assert(std::is_nothrow_invocable_v<OnAbsent&>, "on_absent must be noexcept");
-  if (key == detail::no_key) return map_status::invalid_key;
+  if (!valid(key)) return map_status::invalid_key;
   if (value > max_value) return map_status::invalid_value;
   const reclaim::epoch_guard guard;
   reclaim::thread_record& record = guard.record();
   const std::uint64_t hash = address_hash{}(key);
-  const std::uint64_t desired = detail::encode_value(value);
+  const std::uint64_t desired = detail::live_word(key, value);
   bool announced = false;
   detail::table* t = load_current();
   for (;;) {
@@ -338,30 +353,18 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
       continue;
     }
     std::uint64_t word = p.word;
-    bool claimed = false;
-    // Whether the cell is key's, so that its value word is key's state. A cell the probe saw
-    // unclaimed may hold another key by the time its value word was loaded.
-    bool own_cell = p.matched;
-    if (!p.matched && !detail::is_frozen(word)) {
-      key_type expected = detail::no_key;
-      claimed =
-          p.cell->key.compare_exchange_strong(expected, key, std::memory_order_relaxed,
-                                              std::memory_order_relaxed);  // (map.M4) with map.M5
-      if (!claimed && expected != key) continue;  // another key took the cell: probe again
-      own_cell = true;
-    }
-    while (!detail::is_frozen(word)) {
-      if (detail::is_live(word)) {
-        if (claimed) add_to_stripe(*t, record, detail::claim_unit);  // the cell stays claimed
-        return map_status::exists;
-      }
+    // The cell is unclaimed or key's own; a failed CAS reloads it, and then it may hold another
+    // key that won the cell: probe again from there.
+    while (!detail::is_frozen(word) &&
+           (detail::key_of(word) == key || word == detail::unclaimed_word)) {
+      if (detail::is_live(word)) return map_status::exists;
       if (!announced) {
         on_absent();
         announced = true;
       }
-      if (p.cell->value.compare_exchange_weak(
-              word, desired, std::memory_order_release,
-              std::memory_order_acquire)) {  // (map.M5) with map.M3, map.C1
+      if (p.cell->word.compare_exchange_weak(word, desired, std::memory_order_release,
+                                             std::memory_order_acquire)) {  // (map.M3) with map.M2
+        const bool claimed = word == detail::unclaimed_word;
         const std::uint64_t stripe =
             add_to_stripe(*t, record, detail::live_unit + (claimed ? detail::claim_unit : 0));
         // Each stripe looks at the fill every few claims, so the sum is read rarely.
@@ -370,18 +373,21 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
         return map_status::ok;
       }
     }
-    // The cell froze under us: the key belongs to the successor now.
-    if (claimed) add_to_stripe(*t, record, detail::claim_unit);
-    // Frozen and live in key's own cell while t is still current: present, answered like find
-    // (and without needing the migration, which may be waiting for memory).
-    if (own_cell && detail::is_live(word) && load_current() == t) return map_status::exists;
-    if (finish_migration(*t) != map_status::ok) return map_status::out_of_memory;
-    t = load_current();
+    if (detail::is_frozen(word)) {
+      // Frozen and live in key's own cell while t is still current: present, answered like
+      // find (and without needing the migration, which may be waiting for memory).
+      if (detail::key_of(word) == key && detail::is_live(word) && load_current() == t) {
+        return map_status::exists;
+      }
+      // The cell froze under us: the key belongs to the successor now.
+      if (finish_migration(*t) != map_status::ok) return map_status::out_of_memory;
+      t = load_current();
+    }
   }
 }
 
 inline map_result concurrent_map::erase(key_type key) noexcept {
-  if (key == detail::no_key) return {map_status::invalid_key, 0};
+  if (!valid(key)) return {map_status::invalid_key, 0};
   const reclaim::epoch_guard guard;
   reclaim::thread_record& record = guard.record();
   const std::uint64_t hash = address_hash{}(key);
@@ -391,13 +397,13 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
     std::uint64_t word = p.word;
     if (p.matched) {
       while (!detail::is_frozen(word) && detail::is_live(word)) {
-        if (p.cell->value.compare_exchange_weak(
-                word, detail::erased_word, std::memory_order_acq_rel,
-                std::memory_order_acquire)) {  // (map.M6) with map.M5
+        if (p.cell->word.compare_exchange_weak(word, detail::erased_word(key),
+                                               std::memory_order_acq_rel,
+                                               std::memory_order_acquire)) {  // (map.M4) with map.M3
           // No housekeeping here: reclaiming and shrinking are insert's and reclaim()'s, so
           // that an end never frees, allocates or issues the heavy fence.
           add_to_stripe(*t, record, std::uint64_t{0} - detail::live_unit);
-          return {map_status::ok, detail::decode_value(word)};
+          return {map_status::ok, detail::value_of(word)};
         }
       }
       if (detail::is_frozen(word) && detail::is_live(word)) {
@@ -420,12 +426,8 @@ void concurrent_map::for_each(F&& f) const {
   const reclaim::epoch_guard guard;
   const detail::table* t = load_current();
   for (std::size_t i = 0; i < t->capacity; ++i) {
-    const detail::cell& c = t->cells[i];
-    const std::uint64_t word = c.value.load(std::memory_order_acquire);  // (map.M3) with map.M5
-    if (detail::is_live(word)) {
-      // Relaxed: the acquire of the live word (map.M3) already made the key claim (map.M4) visible.
-      f(c.key.load(std::memory_order_relaxed), detail::decode_value(word));
-    }
+    const std::uint64_t word = t->cells[i].word.load(std::memory_order_acquire);  // (map.M2)
+    if (detail::is_live(word)) f(static_cast<key_type>(detail::key_of(word)), detail::value_of(word));
   }
 }
 

@@ -62,8 +62,9 @@ typedef struct enlist_session_state_vtbl {
 } enlist_session_state_vtbl;
 
 /* The first member of a provider's state struct; the struct's address is the session's identity
- * and must be at least 2-aligned (any struct holding a pointer is): begin and end refuse a state
- * at an odd address with ENLIST_E_INVALIDARG before touching it. */
+ * and must be at least 2-aligned (any struct holding a pointer is) and below 2^56 (every
+ * user-space address is): begin and end refuse any other address with ENLIST_E_INVALIDARG
+ * before touching the state. */
 struct enlist_session_state {
   const enlist_session_state_vtbl* vtbl;
 };

@@ -70,7 +70,7 @@
 //        scan erased the entry, the end's lookup read that erase (acquire, concurrent_map.hpp),
 //        which the shutdown made after storing the flag, so the load sees the flag.
 //   A found entry happens after its begin: the map publishes values with release and finds them
-//   with acquire (map.M3, map.M5), so a sweep sees the state as begin's caller left it.
+//   with acquire (map.M3, map.M2), so a sweep sees the state as begin's caller left it.
 //   The admission counter (registry.A1) is relaxed: it only counts; it publishes nothing.
 //
 // WHAT IT DOES NOT PROMISE
@@ -145,14 +145,15 @@ class basic_registry {
   // Enlists the session of `state` in `role` and takes one reference to it.
   // S_OK; E_ABORT after shutdown; E_POINTER for null; E_INVALIDARG for an unknown role or a
   // state at an odd address (no object holding a counter has one, and the registry tags the low
-  // bit); SYNC_E_INVALID_OPERATION when already enlisted or at capacity; E_OUTOFMEMORY when the
+  // bit) or at 2^56 and above (past every user-space address; the map keeps its state bits
+  // there); SYNC_E_INVALID_OPERATION when already enlisted or at capacity; E_OUTOFMEMORY when the
   // map cannot grow. Anything but S_OK leaves the registry and the reference count as they were.
   [[nodiscard]] hresult begin(sync_provider_role role, state_type* state) noexcept {
     if (shut_down_.load(std::memory_order_relaxed))
       return E_ABORT;  // (registry.G1) with registry.G3
     if (state == nullptr) return E_POINTER;
     if ((role != sync_provider_role::source && role != sync_provider_role::destination) ||
-        misaligned(state)) {
+        unkeyable(state)) {
       return E_INVALIDARG;
     }
     if (limited_ && !admit()) return SYNC_E_INVALID_OPERATION;
@@ -178,8 +179,8 @@ class basic_registry {
   }
 
   // Ends the session of `state` and releases the reference begin took.
-  // S_OK; E_ABORT after shutdown; E_POINTER for null; E_INVALIDARG for an odd address (as
-  // begin); SYNC_E_INVALID_OPERATION when the state has no matching begin (then nothing is
+  // S_OK; E_ABORT after shutdown; E_POINTER for null; E_INVALIDARG for an address begin
+  // refuses; SYNC_E_INVALID_OPERATION when the state has no matching begin (then nothing is
   // touched and nothing shared is written);
   // E_OUTOFMEMORY in the rare case a migration of the map could not allocate (still enlisted).
   // Progress: lock-free; no lock, allocation, exception or logging.
@@ -187,12 +188,12 @@ class basic_registry {
     if (shut_down_.load(std::memory_order_relaxed))
       return E_ABORT;  // (registry.G1) with registry.G3
     if (state == nullptr) return E_POINTER;
-    if (misaligned(state)) return E_INVALIDARG;  // never begun: begin refuses it too
+    if (unkeyable(state)) return E_INVALIDARG;  // never begun: begin refuses it too
     const hresult ended = end_session(state);
     // A shutdown that began meanwhile may have ended this session first: to this caller the
     // shutdown came first, and its answer is E_ABORT, not "never begun".
     if (ended == SYNC_E_INVALID_OPERATION &&
-        shut_down_.load(std::memory_order_relaxed)) {  // (registry.G5) with map.M6
+        shut_down_.load(std::memory_order_relaxed)) {  // (registry.G5) with map.M4
       return E_ABORT;
     }
     return ended;
@@ -266,8 +267,11 @@ class basic_registry {
   }
 
  private:
-  static bool misaligned(const state_type* state) noexcept {
-    return (reinterpret_cast<std::uintptr_t>(state) & 1) != 0;
+  // Addresses the registry cannot key: odd ones (the low bit is a sweep's tag) and those the
+  // map's one-word cells have no room for.
+  static bool unkeyable(const state_type* state) noexcept {
+    const auto key = reinterpret_cast<std::uintptr_t>(state);
+    return (key & 1) != 0 || key > concurrent_map::max_key;
   }
   static std::uintptr_t key_of(const state_type* state) noexcept {
     return reinterpret_cast<std::uintptr_t>(state);

@@ -12,13 +12,27 @@
 
 namespace enlist::detail {
 
-// Value word of a cell: bit 63 freezes the cell for migration; the rest is its state.
+// A cell is one 64-bit word: the key and its state change together, with one CAS.
+//   bits 0-55   the key; 0 is an unclaimed cell. Once claimed, a cell's key never changes.
+//   bits 56-61  the value (0..63)
+//   bit 62      live: set while the key is present; clear in an erased key's cell (tombstone)
+//   bit 63      frozen for migration: a frozen word never changes again
+// Keys are addresses: user space ends below 2^56 on every platform enlist runs on (x86-64 with
+// 5-level paging, AArch64 with 52-bit addresses), so the top byte is free for the state.
+inline constexpr unsigned value_shift = 56;
+inline constexpr std::uint64_t key_mask = (std::uint64_t{1} << value_shift) - 1;
+inline constexpr std::uint64_t max_value = 63;
+inline constexpr std::uint64_t live_bit = std::uint64_t{1} << 62;
 inline constexpr std::uint64_t frozen_bit = std::uint64_t{1} << 63;
-inline constexpr std::uint64_t unpublished_word = 0;  // key claimed (or not), no value yet
-inline constexpr std::uint64_t erased_word = 1;       // tombstone
-inline constexpr std::uint64_t value_bias = 2;        // live value v is stored as v + 2
-inline constexpr std::uint64_t max_value = frozen_bit - 1 - value_bias;
+inline constexpr std::uint64_t unclaimed_word = 0;
 
+// The key of an unclaimed cell.
+inline constexpr std::uint64_t no_key = 0;
+inline constexpr std::uint64_t max_key = key_mask;
+
+constexpr std::uint64_t key_of(std::uint64_t word) noexcept {
+  return word & key_mask;
+}
 constexpr bool is_frozen(std::uint64_t word) noexcept {
   return (word & frozen_bit) != 0;
 }
@@ -26,22 +40,22 @@ constexpr std::uint64_t without_frozen_bit(std::uint64_t word) noexcept {
   return word & ~frozen_bit;
 }
 constexpr bool is_live(std::uint64_t word) noexcept {
-  return without_frozen_bit(word) >= value_bias;
+  return (word & live_bit) != 0;
 }
-constexpr std::uint64_t encode_value(std::uint64_t value) noexcept {
-  return value + value_bias;
+constexpr std::uint64_t live_word(std::uint64_t key, std::uint64_t value) noexcept {
+  return key | (value << value_shift) | live_bit;
 }
-constexpr std::uint64_t decode_value(std::uint64_t word) noexcept {
-  return without_frozen_bit(word) - value_bias;
+// What an erase leaves: the key keeps its cell, and a re-insert of it revives the cell.
+constexpr std::uint64_t erased_word(std::uint64_t key) noexcept {
+  return key;
+}
+constexpr std::uint64_t value_of(std::uint64_t word) noexcept {
+  return (word >> value_shift) & max_value;
 }
 
-// Key word: 0 is an unclaimed cell; any other value is the key, immutable once claimed.
-inline constexpr std::uintptr_t no_key = 0;
-
-// 16 bytes: four cells per cache line; key and value of one cell share a line.
-struct alignas(16) cell {
-  atomic<std::uintptr_t> key{no_key};
-  atomic<std::uint64_t> value{unpublished_word};
+// 8 bytes: eight cells per cache line.
+struct cell {
+  atomic<std::uint64_t> word{unclaimed_word};
 };
 
 // Operation counts of one table. One word per stripe so that every operation updates a single
