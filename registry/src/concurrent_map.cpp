@@ -19,16 +19,17 @@ using detail::cell;
 using detail::table;
 using detail::table_phase;
 
-// Up to 2^20 cells (16 MiB) a table is sized a quarter full: short probes for misses, and churn
-// runs three times as long between migrations as at half full. Above that, memory per key
-// matters more: half full.
-constexpr std::size_t quarter_full_limit = std::size_t{1} << 20;
+// Up to 2^20 cells (8 MiB) a table is sized at most a third full: short probes for misses
+// (eight cells a line: a miss reads one line), and churn runs more than twice as long between
+// migrations as at half full, while a table stays within 48 bytes per key (the power of two
+// rounds up to less than twice the third). Above that, memory per key matters more: half full.
+constexpr std::size_t third_full_limit = std::size_t{1} << 20;
 
 std::size_t target_capacity(std::int64_t live) noexcept {
   const auto keys = static_cast<std::size_t>(std::max<std::int64_t>(live, 0));
-  const std::size_t quarter_full = std::bit_ceil(4 * keys + 4);
-  if (quarter_full <= quarter_full_limit) {
-    return std::max(concurrent_map::min_capacity, quarter_full);
+  const std::size_t third_full = std::bit_ceil(3 * keys + 3);
+  if (third_full <= third_full_limit) {
+    return std::max(concurrent_map::min_capacity, third_full);
   }
   return std::bit_ceil(2 * keys + 2);
 }

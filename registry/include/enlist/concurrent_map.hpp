@@ -31,14 +31,15 @@
 // The registry stores one bit per session (its role), so a key and a 6-bit value fit a word
 // with the two state bits, and the table is half the size of one with separate key and value
 // words: eight cells per cache line, so a probe reads one line where two-word cells read two,
-// the table of 10,000 sessions fits a 512 KiB L2 cache, and a million sessions take 16 MiB.
+// the table of 10,000 sessions takes 256 KiB (an L2 cache holds it), and a million sessions
+// take 16 MiB.
 // Keys are limited to addresses below 2^56 (where user space ends on x86-64 with 5-level
 // paging; AArch64 ends at 2^52) and values to 0..63; larger ones are refused, never truncated.
 //
 // MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
 //   start    an insert that sees fill >= 3/4, or an insert (or reclaim()) that sees the table
 //            four times larger than the live keys call for, allocates a successor sized for
-//            the live keys (a quarter full up to 2^20 cells, half full above; a power of two)
+//            the live keys (at most a third full up to 2^20 cells, half full above; a power of two)
 //            and publishes it in table.next; phase -> freezing.
 //            If that allocation fails nothing changes: the table keeps serving.
 //   freeze   helpers claim chunks of cells and set bit 63 of every cell word; a frozen word
