@@ -40,8 +40,8 @@ using enlist::concurrent_map;
 using enlist::map_result;
 using enlist::map_status;
 using enlist::test::address;
-using enlist::test::value_for;
 using enlist::test::scheduled_build;
+using enlist::test::value_for;
 using key_type = concurrent_map::key_type;
 
 enum class map_op : std::uint8_t { insert, erase, find };

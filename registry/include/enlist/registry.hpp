@@ -30,8 +30,10 @@
 //   end can succeed.
 //   Capacity: when finite, an admission counter is incremented before the insert and refuses a
 //   begin that would exceed it, so the capacity is never exceeded, even under races. The cost
-//   is one shared atomic increment per begin and decrement per successful end; an unlimited
-//   registry (the default) has no counter and no shared write outside the map.
+//   is one shared atomic increment per begin and decrement per successful end (a begin refused
+//   as a duplicate counts in and out again); an unlimited registry (the default) has no counter
+//   and no shared write outside the map: a begin or an end writes the session's cell and
+//   nothing else another thread writes (tests/registry/registry_cost_model_test.cpp).
 //
 // SWEEPS AND STATE LIFETIME
 //   for_each and end_if hand states to user code, while a racing end may erase an entry and

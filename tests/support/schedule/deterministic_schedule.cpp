@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
@@ -345,11 +346,27 @@ int deterministic_schedule::current() noexcept {
   return running;
 }
 
+namespace {
+// Relaxed: installed and removed by a test between runs, read by the same OS thread (fibers) or
+// by threads the test starts after installing it.
+std::atomic<write_observer*> installed_observer{nullptr};
+}  // namespace
+
+void deterministic_schedule::observe_writes(write_observer* observer) noexcept {
+  installed_observer.store(observer, std::memory_order_relaxed);
+}
+
 }  // namespace enlist::test
 
 void enlist::detail::schedule_point() noexcept {
   const int self = enlist::test::running;
   if (self != enlist::test::no_fiber) enlist::test::the_scheduler().step(self);
+}
+
+void enlist::detail::write_point(const void* address, write_kind kind) noexcept {
+  if (auto* observer = enlist::test::installed_observer.load(std::memory_order_relaxed)) {
+    observer->write(address, kind);
+  }
 }
 
 void*& enlist::detail::scheduled_thread_slot() noexcept {

@@ -43,7 +43,19 @@
 #include <span>
 #include <string>
 
+#include "enlist/detail/atomic.hpp"
+
 namespace enlist::test {
+
+// Sees every write to the library's atomics, on every thread, while it is installed (tests
+// that count what an operation writes: tests/map/map_cost_model_test.cpp).
+class write_observer {
+ public:
+  virtual void write(const void* address, enlist::detail::write_kind kind) noexcept = 0;
+
+ protected:
+  ~write_observer() = default;
+};
 
 struct schedule_result {
   bool completed = true;       // false when max_steps was reached and the rest ran unscheduled
@@ -68,6 +80,9 @@ class deterministic_schedule {
 
   // The index of the scheduled thread calling (its body's position), or -1 outside a run.
   static int current() noexcept;
+
+  // Installs `observer` (nullptr: none) for writes from now on.
+  static void observe_writes(write_observer* observer) noexcept;
 };
 
 }  // namespace enlist::test

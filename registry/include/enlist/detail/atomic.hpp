@@ -8,7 +8,8 @@
 //
 // Scheduled builds (ENLIST_DETERMINISTIC_SCHEDULE defined, only ever in the test suite, which
 // compiles the library a second time for them): every operation on a detail::atomic, and every
-// fence of reclaim/asymmetric_fence.hpp, first calls schedule_point(). The scheduler
+// fence of reclaim/asymmetric_fence.hpp, first calls schedule_point(), and every write reports
+// its address to write_point() (the cost-model tests count them). The scheduler
 // (tests/support/schedule) runs scheduled threads as fibers, one at a time, and decides at each
 // such point, from a seed, which one goes on; so an interleaving of atomic steps is a function of
 // the seed and replays exactly. The reclamation's per-thread record is the one other piece of
@@ -22,9 +23,14 @@
 
 namespace enlist::detail {
 
-// Both defined by the scheduler the test is linked with.
+// Defined by the scheduler the test is linked with.
 // A point at which the scheduler may let another scheduled thread run. A no-op on other threads.
 void schedule_point() noexcept;
+// Called before every write to a detail::atomic (a failed compare-exchange counts: it takes the
+// cache line like a successful one), so that tests can count, per operation, the writes the
+// cost model in concurrent_map.hpp lists.
+enum class write_kind : unsigned char { store, read_modify_write };
+void write_point(const void* address, write_kind kind) noexcept;
 // The calling thread's slot for its reclamation record (reclaim/epoch.hpp). Scheduled threads
 // share one OS thread, so a thread_local cannot tell them apart; other threads get their own.
 void*& scheduled_thread_slot() noexcept;
@@ -44,15 +50,18 @@ class atomic {
   }
   void store(T desired, std::memory_order order = std::memory_order_seq_cst) noexcept {
     schedule_point();
+    write_point(this, write_kind::store);
     value_.store(desired, order);
   }
   T exchange(T desired, std::memory_order order = std::memory_order_seq_cst) noexcept {
     schedule_point();
+    write_point(this, write_kind::read_modify_write);
     return value_.exchange(desired, order);
   }
   bool compare_exchange_strong(T& expected, T desired, std::memory_order success,
                                std::memory_order failure) noexcept {
     schedule_point();
+    write_point(this, write_kind::read_modify_write);
     return value_.compare_exchange_strong(expected, desired, success, failure);
   }
   // Never fails spuriously here: a spurious failure is one more retry of a loop, which the
@@ -63,14 +72,17 @@ class atomic {
   }
   T fetch_add(T arg, std::memory_order order = std::memory_order_seq_cst) noexcept {
     schedule_point();
+    write_point(this, write_kind::read_modify_write);
     return value_.fetch_add(arg, order);
   }
   T fetch_sub(T arg, std::memory_order order = std::memory_order_seq_cst) noexcept {
     schedule_point();
+    write_point(this, write_kind::read_modify_write);
     return value_.fetch_sub(arg, order);
   }
   T fetch_or(T arg, std::memory_order order = std::memory_order_seq_cst) noexcept {
     schedule_point();
+    write_point(this, write_kind::read_modify_write);
     return value_.fetch_or(arg, order);
   }
 
