@@ -326,9 +326,12 @@ class concurrent_map {
 
 inline concurrent_map::probe_result concurrent_map::probe(const detail::table& t, key_type key,
                                                           std::uint64_t hash) noexcept {
-  std::size_t i = hash & t.mask;
-  for (std::size_t n = 0; n < t.capacity; ++n, i = (i + 1) & t.mask) {
-    detail::cell& c = t.cells[i];
+  // The layout is immutable once published; read it once, not after every acquire load.
+  detail::cell* const cells = t.cells;
+  const std::size_t mask = t.mask;
+  std::size_t i = hash & mask;
+  for (std::size_t n = 0; n <= mask; ++n, i = (i + 1) & mask) {
+    detail::cell& c = cells[i];
     const std::uint64_t word = c.word.load(std::memory_order_acquire);  // (map.M2) with map.M3
     const std::uint64_t k = detail::key_of(word);
     if (k == key || k == detail::no_key) return {&c, word, k == key};
