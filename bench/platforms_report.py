@@ -168,6 +168,11 @@ def main(results):
                "controls: they run the same code in every build, so what moves them moved "
                "everything (the build's runtime, or the shared machine between runs), and only "
                "what enlist moves beyond them is enlist's.", ""]
+        commits = {p["name"]: p["context"].get("enlist_commit", "?") for p in group}
+        if len(set(commits.values())) > 1:
+            md += ["enlist itself is not the same code in every build here ("
+                   + ", ".join(f"{name} at {c}" for name, c in commits.items())
+                   + "): its column compares the code as well as the build.", ""]
         columns = [(p, b) for p in others for b in ["enlist"] + CONTROLS]
         md += ["| workload | threads | " + " | ".join(f"{p['name']}: {b}" for p, b in columns) +
                " |", "|---|---:|" + "---:|" * len(columns)]
