@@ -17,7 +17,6 @@ namespace {
 
 using detail::cell;
 using detail::table;
-using detail::table_phase;
 
 // Up to 2^20 cells (8 MiB) a table is sized at most a third full: short probes for misses
 // (eight cells a line: a miss reads one line), and churn runs more than twice as long between
@@ -40,97 +39,6 @@ std::int64_t checked_hint(std::size_t expected_keys) {
     throw std::length_error("enlist::concurrent_map: expected_keys beyond what a table can index");
   }
   return static_cast<std::int64_t>(expected_keys);
-}
-
-// A successor fits when the live keys leave it below its own migration threshold.
-bool fits(std::int64_t live, const table& successor) noexcept {
-  return static_cast<std::size_t>(live) < successor.grow_at;
-}
-
-void freeze_chunk(table& t, std::size_t chunk) noexcept {
-  std::int64_t live = 0;
-  cell* const first = t.cells + chunk * t.chunk_cells;
-  for (cell* c = first; c != first + t.chunk_cells; ++c) {
-    const std::uint64_t word =
-        detail::planted(detail::planted_bug::freeze_skipped)
-            ? c->word.load(std::memory_order_acquire)
-            : c->word.fetch_or(detail::frozen_bit,
-                               std::memory_order_release);  // (map.F1) with map.C1
-    live += detail::is_live(word) ? 1 : 0;
-  }
-  std::int64_t unknown = -1;
-  t.chunks[chunk].live_cells.compare_exchange_strong(unknown, live, std::memory_order_release,
-                                                     std::memory_order_relaxed);  // (map.F2)
-}
-
-// Freezes every chunk (sharing the work through the cursor, then finishing whatever another
-// helper left half done) and returns the exact number of live keys in t.
-std::int64_t freeze_all(table& t) noexcept {
-  for (std::size_t c;
-       (c = t.freeze_cursor.fetch_add(1, std::memory_order_relaxed)) < t.chunk_count;) {
-    freeze_chunk(t, c);
-  }
-  std::int64_t live = 0;
-  for (std::size_t c = 0; c < t.chunk_count; ++c) {
-    std::int64_t chunk_live = t.chunks[c].live_cells.load(std::memory_order_acquire);  // (map.F2)
-    if (chunk_live < 0) {
-      freeze_chunk(t, c);
-      chunk_live = t.chunks[c].live_cells.load(std::memory_order_acquire);
-    }
-    live += chunk_live;
-  }
-  return live;
-}
-
-// Places a live word in the unpublished successor: a CAS from "unclaimed" into the first cell of
-// the key's probe that is unclaimed or already holds the key. A helper running late finds the
-// key's cell (the copy it lost to) and changes nothing, so it cannot overwrite what operations
-// did after publication (map.I3).
-void place(table& successor, std::uint64_t word) noexcept {
-  const std::uint64_t key = detail::key_of(word);
-  std::size_t i = address_hash{}(static_cast<std::uintptr_t>(key)) & successor.mask;
-  for (std::size_t n = 0; n < successor.capacity; ++n, i = (i + 1) & successor.mask) {
-    cell& c = successor.cells[i];
-    std::uint64_t found = c.word.load(std::memory_order_relaxed);
-    if (found == detail::unclaimed_word &&
-        c.word.compare_exchange_strong(found, word, std::memory_order_relaxed,
-                                       std::memory_order_relaxed)) {  // (map.C3) with map.P1
-      return;
-    }
-    // Lost the cell to another copier, or it was claimed before: the key's own, or the next.
-    if (detail::key_of(found) == key) {
-      if (detail::planted(detail::planted_bug::late_copy_overwrites)) {
-        c.word.store(word, std::memory_order_relaxed);
-      }
-      return;
-    }
-    // An unclaimed frozen word: the successor was published and is migrating in its turn, so
-    // this copy is late. Its key's cell would have come first (map.I1), so this is not reached;
-    // going on could claim a cell of a table being frozen, so stop.
-    if (detail::key_of(found) == detail::no_key) return;
-  }
-  // Unreachable: fits() left a quarter of the successor unclaimed (map.I4).
-}
-
-void copy_chunk(table& t, table& successor, std::size_t chunk) noexcept {
-  const cell* const first = t.cells + chunk * t.chunk_cells;
-  for (const cell* c = first; c != first + t.chunk_cells; ++c) {
-    const std::uint64_t word = c->word.load(std::memory_order_acquire);  // (map.C1) with map.F1
-    if (detail::is_live(word)) place(successor, detail::without_frozen_bit(word));
-  }
-  t.chunks[chunk].copied.store(true, std::memory_order_release);  // (map.C2)
-}
-
-void copy_all(table& t, table& successor) noexcept {
-  for (std::size_t c;
-       (c = t.copy_cursor.fetch_add(1, std::memory_order_relaxed)) < t.chunk_count;) {
-    copy_chunk(t, successor, c);
-  }
-  if (detail::planted(detail::planted_bug::copy_unverified)) return;
-  for (std::size_t c = 0; c < t.chunk_count; ++c) {
-    if (!t.chunks[c].copied.load(std::memory_order_acquire))
-      copy_chunk(t, successor, c);  // (map.C2)
-  }
 }
 
 }  // namespace
@@ -161,10 +69,12 @@ concurrent_map::concurrent_map(std::size_t expected_keys, std::pmr::memory_resou
 
 concurrent_map::~concurrent_map() {
   // Quiescent by contract: no thread can reach any of these tables any more.
-  table* current = current_.load(std::memory_order_acquire);
-  // A migration that could not get a large enough successor leaves one unpublished in `next`.
-  if (table* successor = current->next.load(std::memory_order_acquire)) table::destroy(successor);
-  table::destroy(current);
+  // Migrations still running leave their successors in `next`.
+  for (table* t = current_.load(std::memory_order_acquire); t != nullptr;) {
+    table* const successor = t->next.load(std::memory_order_acquire);
+    table::destroy(t);
+    t = successor;
+  }
   retired_.drain([](reclaim::retired_node* n) { table::destroy(static_cast<table*>(n)); });
   if (table* spare = spare_.load(std::memory_order_acquire)) table::destroy(spare);
 }
@@ -201,116 +111,213 @@ table* concurrent_map::make_table(std::size_t capacity) noexcept {
   return table::create(capacity, resource_);
 }
 
-std::int64_t concurrent_map::live_for_sizing(const table& t) noexcept {
-  // A thread preempted half way through the sum can be off by all the churn in between; no
-  // table holds more live keys than cells, and none fewer than zero.
-  return std::clamp<std::int64_t>(t.live_estimate(), 0, static_cast<std::int64_t>(t.capacity));
-}
-
-void concurrent_map::check_fill(table& t) noexcept {
+void concurrent_map::check_fill(table& t, reclaim::thread_record& record) noexcept {
   if (t.used_estimate() < t.grow_at) return;
-  if (start_migration(t, capacity_for(live_for_sizing(t)))) finish_migration(t);
+  if (start_migration(t, successor_capacity(t))) help_migrate(t, record);
   // When the successor cannot be allocated, t keeps serving; the next check tries again.
 }
 
-void concurrent_map::housekeeping(table& t, std::uint32_t operations) noexcept {
+void concurrent_map::housekeeping(table& t, reclaim::thread_record& record) noexcept {
   // Reclaiming costs a scan of every thread's record (and, when something is freeable, a
-  // process-wide barrier), so a thread tries it once in 64 housekeeping passes; each insert
-  // that finishes a migration tries it too.
-  if (retired_.pending() && ((operations >> 8) & 63) == 0) free_unreachable();
-  shrink_if_oversized(t);
+  // process-wide barrier), so a thread tries it once in 64 housekeeping passes.
+  if (retired_.pending() && ((record.operations >> 8) & 63) == 0) free_unreachable();
+  shrink_if_oversized(t, record, false);
 }
 
-void concurrent_map::shrink_if_oversized(table& t) noexcept {
+void concurrent_map::shrink_if_oversized(table& t, reclaim::thread_record& record,
+                                         bool finish) noexcept {
+  if (t.next.load(std::memory_order_acquire) != nullptr || load_current() != &t) return;
   // Shrink once the table is four times the size the live keys call for. The estimate must say
   // so twice: one sum torn by a preemption would otherwise start a migration for nothing.
   const auto too_large = [&](std::int64_t live) {
     return t.capacity > floor_capacity_ && 4 * capacity_for(live) <= t.capacity;
   };
-  if (too_large(live_for_sizing(t))) {
-    const std::int64_t live = live_for_sizing(t);
-    if (too_large(live) && start_migration(t, capacity_for(live))) finish_migration(t);
+  if (!too_large(live_for_sizing()) || !too_large(live_for_sizing())) return;
+  if (!start_migration(t, successor_capacity(t))) return;
+  if (finish) {
+    finish_migrations(record);
+  } else {
+    help_migrate(t, record);
   }
 }
 
-map_status concurrent_map::migrate_for_room(table& t) noexcept {
-  // Wrapped around without a free cell: the fill check lagged behind a burst of claims.
-  if (!start_migration(t, capacity_for(live_for_sizing(t)))) return map_status::out_of_memory;
-  return finish_migration(t);
+std::int64_t concurrent_map::live_for_sizing() const noexcept {
+  std::int64_t live = 0;
+  std::size_t cells = 0;
+  for (const table* t = load_current(); t != nullptr;
+       t = t->next.load(std::memory_order_acquire)) {  // (map.N1)
+    live += t->live_estimate();
+    cells += t->capacity;
+  }
+  // A thread preempted half way through a sum can be off by all the churn in between; no chain
+  // holds more live keys than cells, and none fewer than zero.
+  return std::clamp<std::int64_t>(live, 0, static_cast<std::int64_t>(cells));
 }
 
-map_status concurrent_map::finish_migration(table& t) noexcept {
-  const map_status helped = help_migrate(t);
-  // Whoever published the successor (perhaps an erase, which never reclaims) retired t.
-  if (retired_.pending()) free_unreachable();
-  return helped;
+std::size_t concurrent_map::successor_capacity(const table& t) const noexcept {
+  // Room for the live keys and for up to one more per chunk: every insert that runs during the
+  // migration moves it on by a chunk, so about that many can come in meanwhile (no more than
+  // there are keys, so that a table emptied by a burst of erases shrinks back to the minimum).
+  // A table that fills up before its predecessor has finished migrating (its own migration then
+  // runs in the chain behind that one) gets at least twice its size.
+  const std::int64_t live = live_for_sizing();
+  const std::size_t capacity =
+      capacity_for(live + std::min(live, static_cast<std::int64_t>(t.chunk_count)));
+  return load_current() == &t ? capacity : std::max(capacity, 2 * t.capacity);
+}
+
+table* concurrent_map::room_after(table& t) noexcept {
+  // Every cell claimed by another key: the fill check lagged behind a burst of claims, or
+  // copies came in faster than the sizing foresaw.
+  if (!start_migration(t, successor_capacity(t))) return nullptr;
+  return t.next.load(std::memory_order_acquire);  // (map.N1) with map.N2
 }
 
 bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {
-  if (t.phase.load(std::memory_order_acquire) != table_phase::serving) return true;
-  if (t.next.load(std::memory_order_acquire) == nullptr) {
-    table* successor = make_table(capacity);
-    // A racing starter may have installed one while this allocation failed.
-    if (successor == nullptr && t.next.load(std::memory_order_acquire) == nullptr) return false;
-    table* none = nullptr;
-    // Release publishes the successor's initialised cells to helpers that acquire `next`.
-    if (successor != nullptr &&
-        !t.next.compare_exchange_strong(none, successor, std::memory_order_acq_rel,
-                                        std::memory_order_acquire)) {
-      discard_unpublished(successor);
-    }
+  if (t.next.load(std::memory_order_acquire) != nullptr) return true;
+  table* successor = make_table(capacity);
+  // A racing starter may have installed one while this allocation failed.
+  if (successor == nullptr) return t.next.load(std::memory_order_acquire) != nullptr;
+  table* none = nullptr;
+  // Release publishes the successor's initialised cells to whoever acquires `next` (map.N1).
+  if (!t.next.compare_exchange_strong(none, successor, std::memory_order_release,
+                                      std::memory_order_acquire)) {  // (map.N2) with map.N1
+    discard_unpublished(successor);
   }
-  table_phase serving = table_phase::serving;
-  t.phase.compare_exchange_strong(serving, table_phase::freezing, std::memory_order_acq_rel,
-                                  std::memory_order_acquire);
   return true;
 }
 
-map_status concurrent_map::help_migrate(table& t) noexcept {
-  for (;;) {
-    switch (t.phase.load(std::memory_order_acquire)) {
-      case table_phase::serving:
-        return map_status::ok;
-      case table_phase::freezing: {
-        const std::int64_t live = freeze_all(t);
-        table* successor = t.next.load(std::memory_order_acquire);
-        if (!fits(live, *successor)) {
-          // The estimate that sized it was stale: replace it by one sized on the exact count.
-          table* larger = make_table(capacity_for(live));
-          if (larger == nullptr) {
-            // Another helper may have replaced it meanwhile; otherwise t stays frozen until an
-            // allocation succeeds (finds keep working; inserts and erases report it).
-            if (t.next.load(std::memory_order_acquire) != successor) continue;
-            return map_status::out_of_memory;
-          }
-          if (t.next.compare_exchange_strong(successor, larger, std::memory_order_acq_rel,
-                                             std::memory_order_acquire)) {
-            retire(successor);  // other helpers may still be looking at its size
-          } else {
-            discard_unpublished(larger);
-          }
-          continue;
-        }
-        successor->base_live.store(live, std::memory_order_relaxed);
-        table_phase freezing = table_phase::freezing;
-        t.phase.compare_exchange_strong(freezing, table_phase::copying, std::memory_order_acq_rel,
-                                        std::memory_order_acquire);
-        continue;
-      }
-      case table_phase::copying: {
-        table* successor = t.next.load(std::memory_order_acquire);
-        copy_all(t, *successor);
-        table* expected = &t;
-        // Release publishes the successor's copies; nothing read here needs acquire: the
-        // winner retires t, which it already holds, and a loser reads nothing from the CAS.
-        if (current_.compare_exchange_strong(expected, successor, std::memory_order_release,
-                                             std::memory_order_relaxed)) {  // (map.P1) with map.M1
-          migrations_.fetch_add(1, std::memory_order_relaxed);
-          retire(&t);
-        }
-        return map_status::ok;
+table* concurrent_map::place(table& from, std::uint64_t word, bool* no_room) noexcept {
+  const std::uint64_t key = detail::key_of(word);
+  const std::uint64_t hash = address_hash{}(static_cast<std::uintptr_t>(key));
+  for (table* t = from.next.load(std::memory_order_acquire); t != nullptr;) {  // (map.N1)
+    const probe_result p = probe(*t, static_cast<key_type>(key), hash);
+    if (p.cell == nullptr) {  // every cell claimed by other keys
+      t = room_after(*t);
+      if (t == nullptr) *no_room = true;
+      continue;
+    }
+    std::uint64_t found = p.word;
+    while (found == detail::unclaimed_word) {
+      if (p.cell->word.compare_exchange_weak(found, word, std::memory_order_release,
+                                             std::memory_order_relaxed)) {  // (map.C3) with M2
+        return t;
       }
     }
+    if (detail::key_of(found) == key) {
+      // Late: the copy another helper made, or what an operation left after it (map.I3).
+      if (detail::planted(detail::planted_bug::late_copy_overwrites)) {
+        p.cell->word.store(word, std::memory_order_relaxed);
+      }
+      return nullptr;
+    }
+    // An unclaimed frozen cell: t is migrating on, and key never had a cell in it (it would
+    // come first in the probe, map.I1), so key's state passes on to t's successor. Otherwise
+    // another key won the cell: probe again.
+    if (found == detail::frozen_bit) t = t->next.load(std::memory_order_acquire);  // (map.N1)
+  }
+  return nullptr;
+}
+
+bool concurrent_map::migrate_chunk(table& t, std::size_t chunk,
+                                   reclaim::thread_record& record) noexcept {
+  cell* const first = t.cells + chunk * t.chunk_cells;
+  table* const successor = t.next.load(std::memory_order_acquire);  // (map.N1)
+  std::uint64_t moved_out = 0, moved_in = 0;  // counted once per chunk: one store each
+  bool no_room = false;
+  for (cell* c = first; c != first + t.chunk_cells && !no_room; ++c) {
+    const std::uint64_t word =
+        detail::planted(detail::planted_bug::freeze_skipped)
+            ? c->word.load(std::memory_order_acquire)
+            : c->word.fetch_or(detail::frozen_bit,
+                               std::memory_order_acq_rel);  // (map.F1) with map.M3, map.N1
+    if (!detail::is_live(word)) continue;
+    table* const to = place(t, detail::without_frozen_bit(word), &no_room);
+    if (to == nullptr) continue;
+    ++moved_out;
+    if (to == successor) {
+      ++moved_in;
+    } else {  // passed on down the chain
+      add_to_stripe(*to, record, detail::live_unit + detail::claim_unit);
+    }
+  }
+  if (moved_out != 0) {
+    add_to_stripe(*successor, record, moved_in * (detail::live_unit + detail::claim_unit));
+    add_to_stripe(t, record, std::uint64_t{0} - moved_out * detail::live_unit);
+  }
+  if (no_room) return false;
+  bool copied = false;
+  if (!t.chunks[chunk].copied.compare_exchange_strong(copied, true, std::memory_order_release,
+                                                      std::memory_order_relaxed)) {  // (map.C2)
+    return true;  // another helper did this chunk too, and counted it
+  }
+  // seq_cst, with publish's: see map.P1.
+  const bool last = t.done.fetch_add(1, std::memory_order_seq_cst) + 1 == t.chunk_count;  // (map.C2)
+  const bool planted_early =
+      detail::planted(detail::planted_bug::copy_unverified) && chunk + 1 == t.chunk_count;
+  if (last || planted_early) publish(t);
+  return true;
+}
+
+void concurrent_map::help_migrate(table& from, reclaim::thread_record& record) noexcept {
+  for (table* t = &from; t->next.load(std::memory_order_acquire) != nullptr;  // (map.N1)
+       t = t->next.load(std::memory_order_acquire)) {
+    if (t->done.load(std::memory_order_acquire) == t->chunk_count) continue;  // (map.C2)
+    const std::size_t ticket = t->cursor.fetch_add(1, std::memory_order_relaxed);
+    // Past the end, the cursor goes round again over chunks whose helper has not finished (it
+    // may be preempted): redone, they are only done twice.
+    const std::size_t chunk = ticket % t->chunk_count;
+    if (ticket < t->chunk_count || !t->chunks[chunk].copied.load(std::memory_order_acquire)) {
+      migrate_chunk(*t, chunk, record);
+    }
+    return;
+  }
+}
+
+bool concurrent_map::finish_migrations(reclaim::thread_record& record) noexcept {
+  for (table* t = load_current(); t->next.load(std::memory_order_acquire) != nullptr;) {
+    if (!detail::planted(detail::planted_bug::copy_unverified)) {
+      for (std::size_t c = 0; c < t->chunk_count; ++c) {
+        if (!t->chunks[c].copied.load(std::memory_order_acquire) &&  // (map.C2)
+            !migrate_chunk(*t, c, record)) {
+          return false;  // out of memory: t stays current, and keeps its keys reachable
+        }
+      }
+    }
+    // Every chunk is copied; the helper that counted the last one may not have published yet.
+    publish(*t);
+    t = load_current();
+  }
+  return true;
+}
+
+bool concurrent_map::in_later_table(const table& t, key_type key) noexcept {
+  const std::uint64_t hash = address_hash{}(key);
+  for (const table* u = t.next.load(std::memory_order_acquire); u != nullptr;
+       u = u->next.load(std::memory_order_acquire)) {  // (map.N1)
+    const probe_result p = probe(*u, key, hash);
+    if (p.matched) return true;
+    if (p.cell != nullptr && !detail::is_frozen(p.word)) return false;
+  }
+  return false;
+}
+
+void concurrent_map::publish(table& t) noexcept {
+  table* expected = &t;
+  table* const successor = t.next.load(std::memory_order_acquire);  // (map.N1)
+  // Release passes on what the chunk flags (map.C2) made visible. seq_cst, with the done count's
+  // increment and load: a successor whose own migration completes first fails this CAS (t is
+  // still current), and then its last helper's increment comes before the load below, which
+  // sees it and publishes the successor's successor in its place.
+  if (!current_.compare_exchange_strong(expected, successor, std::memory_order_seq_cst,
+                                        std::memory_order_relaxed)) {  // (map.P1) with map.M1
+    return;
+  }
+  migrations_.fetch_add(1, std::memory_order_relaxed);
+  retire(&t);
+  if (successor->next.load(std::memory_order_acquire) != nullptr &&
+      successor->done.load(std::memory_order_seq_cst) == successor->chunk_count) {  // (map.P1)
+    publish(*successor);
   }
 }
 
@@ -328,7 +335,8 @@ void concurrent_map::free_unreachable() noexcept {
 void concurrent_map::reclaim() noexcept {
   {
     const reclaim::epoch_guard guard;
-    shrink_if_oversized(*load_current());
+    finish_migrations(guard.record());
+    shrink_if_oversized(*load_current(), guard.record(), true);
   }
   // Outside the guard: this thread holds back nothing it retired.
   free_unreachable();
@@ -336,27 +344,40 @@ void concurrent_map::reclaim() noexcept {
 
 std::size_t concurrent_map::size() const noexcept {
   const reclaim::epoch_guard guard;
-  return static_cast<std::size_t>(std::max<std::int64_t>(load_current()->live_estimate(), 0));
+  std::int64_t live = 0;
+  for (const table* t = load_current(); t != nullptr;
+       t = t->next.load(std::memory_order_acquire)) {  // (map.N1)
+    live += t->live_estimate();
+  }
+  return static_cast<std::size_t>(std::max<std::int64_t>(live, 0));
 }
 
 map_stats concurrent_map::stats() const noexcept {
   const reclaim::epoch_guard guard;
+  // As for_each: a running migration is finished first, so that one table holds every key.
+  const_cast<concurrent_map*>(this)->finish_migrations(guard.record());
   const table& t = *load_current();
   map_stats s;
   s.capacity = t.capacity;
   s.table_bytes = t.bytes;
   s.migrations = migrations_.load(std::memory_order_relaxed);
-  std::size_t hit_probes = 0;
+  std::size_t hit_probes = 0, probed_live = 0;
   for (std::size_t i = 0; i < t.capacity; ++i) {
     const std::uint64_t word = t.cells[i].word.load(std::memory_order_relaxed);
     const std::uint64_t key = detail::key_of(word);
     if (key == detail::no_key) continue;
     ++s.used_cells;
     if (!detail::is_live(word)) continue;
-    ++s.live;
+    ++probed_live;
     const std::size_t probe = ((i - address_hash{}(static_cast<std::uintptr_t>(key))) & t.mask) + 1;
     hit_probes += probe;
     s.max_probe = std::max(s.max_probe, probe);
+  }
+  // During a migration, keys live in both tables: count them as for_each visits them.
+  for_each([&](key_type, value_type) { ++s.live; });
+  for (const table* u = t.next.load(std::memory_order_acquire); u != nullptr;
+       u = u->next.load(std::memory_order_acquire)) {  // (map.N1)
+    s.table_bytes += u->bytes;
   }
   // A miss starting at i inspects the run of claimed cells from i up to an unclaimed one.
   std::size_t miss_probes = 0;
@@ -379,7 +400,7 @@ map_stats concurrent_map::stats() const noexcept {
     miss_probes = t.capacity * t.capacity;
   }
   s.mean_hit_probe =
-      s.live == 0 ? 0 : static_cast<double>(hit_probes) / static_cast<double>(s.live);
+      probed_live == 0 ? 0 : static_cast<double>(hit_probes) / static_cast<double>(probed_live);
   s.mean_miss_probe = static_cast<double>(miss_probes) / static_cast<double>(t.capacity);
   s.retired_bytes = retired_bytes_.load(std::memory_order_relaxed);
   return s;

@@ -7,7 +7,10 @@ namespace enlist::detail {
 
 namespace {
 
-constexpr std::size_t max_chunk_cells = 8192;  // 64 KiB of cells: one unit of migration work
+// One unit of migration work, which one insert does at a time: 256 cells (32 lines). Small
+// tables get at least eight chunks, so that the scheduled tests interleave several helpers.
+constexpr std::size_t max_chunk_cells = 256;
+constexpr std::size_t min_chunks = 8;
 constexpr std::size_t table_alignment = 64;
 
 constexpr std::size_t round_up(std::size_t n, std::size_t to) {
@@ -24,7 +27,7 @@ struct layout {
 
 layout layout_for(std::size_t capacity) noexcept {
   layout l{};
-  l.chunk_cells = std::min(capacity, max_chunk_cells);
+  l.chunk_cells = std::clamp<std::size_t>(capacity / min_chunks, 1, max_chunk_cells);
   l.chunk_count = capacity / l.chunk_cells;
   l.chunks_offset = round_up(sizeof(table), alignof(chunk_state));
   l.cells_offset = round_up(l.chunks_offset + l.chunk_count * sizeof(chunk_state), table_alignment);
@@ -85,7 +88,7 @@ std::int64_t table::live_estimate() const noexcept {
   for (const counter_stripe& s : stripes) {
     delta += static_cast<std::uint32_t>(s.word.load(std::memory_order_relaxed) >> 32);
   }
-  return base_live.load(std::memory_order_relaxed) + static_cast<std::int32_t>(delta);
+  return static_cast<std::int32_t>(delta);
 }
 
 std::size_t table::used_estimate() const noexcept {
@@ -93,7 +96,7 @@ std::size_t table::used_estimate() const noexcept {
   for (const counter_stripe& s : stripes) {
     claimed += static_cast<std::uint32_t>(s.word.load(std::memory_order_relaxed));
   }
-  return static_cast<std::size_t>(base_live.load(std::memory_order_relaxed)) + claimed;
+  return claimed;
 }
 
 }  // namespace enlist::detail

@@ -241,6 +241,102 @@ TEST(ConcurrentMap, AFailedGrowthLosesNothingAndRecoversWhenMemoryReturns) {
   EXPECT_EQ(memory.outstanding_bytes(), 0u);
 }
 
+// Checks the map holds exactly `expected`, by every way of reading it.
+void expect_contents(const concurrent_map& map, const std::unordered_map<key_type, std::uint64_t>& expected) {
+  for (const auto& [key, value] : expected) {
+    const auto found = map.find(key);
+    ASSERT_TRUE(found) << "key " << key << " was lost";
+    ASSERT_EQ(found.value, value);
+  }
+  std::unordered_map<key_type, std::uint64_t> visited;
+  map.for_each([&](key_type key, std::uint64_t value) {
+    EXPECT_TRUE(visited.emplace(key, value).second) << "key " << key << " visited twice";
+  });
+  EXPECT_EQ(visited, expected);
+}
+
+// A table emptied by erases shrinks into a small successor, one chunk per insert; inserts of new
+// keys that come faster than that fill the successor before its predecessor is copied, and the
+// successor then migrates in its turn, behind it: a chain of tables, which must lose nothing.
+TEST(ConcurrentMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone) {
+  enlist::test::counting_resource memory;
+  {
+    concurrent_map map(0, &memory);
+    const std::uint64_t burst = enlist::test::scaled(200'000, 4), survivors = 300;
+    std::unordered_map<key_type, std::uint64_t> expected;
+    for (std::uint64_t i = 0; i < burst; ++i)
+      ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
+    for (std::uint64_t i = survivors; i < burst; ++i) ASSERT_TRUE(map.erase(address(i)));
+    for (std::uint64_t i = 0; i < survivors; ++i) expected.emplace(address(i), value_for(i));
+    const auto before = map.stats();
+    // Insert and erase of one key until housekeeping starts the shrink (every 256 inserts).
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_EQ(map.insert(address(burst), 0), map_status::ok);
+      ASSERT_TRUE(map.erase(address(burst)));
+    }
+    const std::uint64_t fresh = before.capacity / 512;  // half as many as the chunks to copy
+    for (std::uint64_t i = burst + 1; i <= burst + fresh; ++i) {
+      ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
+      expected.emplace(address(i), value_for(i));
+      // Finds only: for_each and stats() finish running migrations.
+      for (const auto& [key, value] : expected) ASSERT_EQ(map.find(key).value, value);
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
+    const auto after = map.stats();
+    EXPECT_LT(after.capacity, before.capacity) << "the premise: the table shrank";
+    EXPECT_GE(after.migrations - before.migrations, 2U)
+        << "the premise: a successor migrated behind its predecessor";
+    EXPECT_EQ(after.live, expected.size());
+    for (const auto& [key, value] : expected) ASSERT_TRUE(map.erase(key));
+    expect_contents(map, {});
+  }
+  EXPECT_EQ(memory.outstanding_bytes(), 0u) << "a table was leaked";
+}
+
+// The same, but memory runs out while the chain would grow: copies that find no room leave their
+// chunk unfinished, inserts answer out_of_memory, and every key stays where reads find it.
+TEST(ConcurrentMap, AMigrationThatRunsOutOfMemoryKeepsEveryKeyReachable) {
+  enlist::test::counting_resource memory;
+  {
+    concurrent_map map(0, &memory);
+    // Few survivors: a successor small enough to fill up before the copying is done.
+    const std::uint64_t burst = enlist::test::scaled(200'000, 4), survivors = 100;
+    std::unordered_map<key_type, std::uint64_t> expected;
+    for (std::uint64_t i = 0; i < burst; ++i)
+      ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
+    for (std::uint64_t i = survivors; i < burst; ++i) ASSERT_TRUE(map.erase(address(i)));
+    for (std::uint64_t i = 0; i < survivors; ++i) expected.emplace(address(i), value_for(i));
+    for (int i = 0; i < 300; ++i) {  // until housekeeping starts the shrink
+      ASSERT_EQ(map.insert(address(burst), 0), map_status::ok);
+      ASSERT_TRUE(map.erase(address(burst)));
+    }
+    memory.fail_allocations(true);
+    std::uint64_t next = burst + 1;
+    map_status last = map_status::ok;
+    while ((last = map.insert(address(next), value_for(next))) == map_status::ok) {
+      expected.emplace(address(next), value_for(next));
+      ++next;
+    }
+    EXPECT_EQ(last, map_status::out_of_memory);
+    ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
+    // Reads and erases go on without memory; so do inserts of keys already present.
+    for (std::uint64_t i = 0; i < survivors; i += 2) {
+      ASSERT_EQ(map.insert(address(i), 0), map_status::exists);
+      ASSERT_EQ(map.erase(address(i)).value, value_for(i));
+      expected.erase(address(i));
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
+    memory.fail_allocations(false);
+    for (std::uint64_t i = next; i < next + 5000; ++i) {
+      ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
+      expected.emplace(address(i), value_for(i));
+    }
+    ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
+    EXPECT_EQ(map.stats().live, expected.size());
+  }
+  EXPECT_EQ(memory.outstanding_bytes(), 0u) << "a table was leaked";
+}
+
 }  // namespace
 
 namespace {

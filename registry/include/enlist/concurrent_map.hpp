@@ -198,11 +198,11 @@ struct map_result {
 struct map_stats {
   std::size_t capacity = 0;       // cells in the current table
   std::size_t used_cells = 0;     // claimed cells: live plus erased keys
-  std::size_t live = 0;           // keys with a live value
-  std::size_t table_bytes = 0;    // bytes of the current table
+  std::size_t live = 0;           // keys with a live value (in either table during a migration)
+  std::size_t table_bytes = 0;    // bytes of the current table and of a successor being filled
   std::size_t retired_bytes = 0;  // bytes of retired tables not yet freed, and of a spare one
-  std::size_t max_probe = 0;      // longest probe to a live key (cells inspected)
-  double mean_hit_probe = 0;      // mean cells inspected to find a live key
+  std::size_t max_probe = 0;      // longest probe to a live key of the current table (cells)
+  double mean_hit_probe = 0;      // mean cells inspected to find a live key of the current table
   double mean_miss_probe = 0;     // mean cells inspected to conclude absence
   std::uint64_t migrations = 0;   // completed migrations since construction
 };
@@ -296,17 +296,35 @@ class concurrent_map {
   }
 
   // Out of line (concurrent_map.cpp): the slow paths.
-  void check_fill(detail::table& t) noexcept;
-  void housekeeping(detail::table& t, std::uint32_t operations) noexcept;
-  void shrink_if_oversized(detail::table& t) noexcept;
+  void check_fill(detail::table& t, reclaim::thread_record& record) noexcept;
+  void housekeeping(detail::table& t, reclaim::thread_record& record) noexcept;
+  void shrink_if_oversized(detail::table& t, reclaim::thread_record& record, bool finish) noexcept;
   void free_unreachable() noexcept;
   detail::table* make_table(std::size_t capacity) noexcept;
-  map_status migrate_for_room(detail::table& t) noexcept;
-  static std::int64_t live_for_sizing(const detail::table& t) noexcept;
+  // t's successor, started if need be; nullptr when none could be allocated. For an insert or a
+  // copy that found every cell of t claimed by other keys.
+  detail::table* room_after(detail::table& t) noexcept;
+  // The live keys of the chain of tables from the current one: what a successor is sized for.
+  std::int64_t live_for_sizing() const noexcept;
+  std::size_t successor_capacity(const detail::table& t) const noexcept;
   bool start_migration(detail::table& t, std::size_t capacity) noexcept;
-  map_status help_migrate(detail::table& t) noexcept;
-  // insert's way to help: then frees what the migration retired.
-  map_status finish_migration(detail::table& t) noexcept;
+  // One chunk of the first unfinished migration along the chain from t (bounded work), and all of
+  // every migration in the chain (then the last table is current).
+  void help_migrate(detail::table& t, reclaim::thread_record& record) noexcept;
+  // false when a copy found no memory: the chain stays, every key reachable through it.
+  bool finish_migrations(reclaim::thread_record& record) noexcept;
+  // Whether a table after t in the chain has a cell (in any state) for key.
+  static bool in_later_table(const detail::table& t, key_type key) noexcept;
+  // Freezes one chunk of t and copies its live keys on; false when a copy found no room and no
+  // memory for it (the chunk stays unfinished, its keys still reachable through t).
+  bool migrate_chunk(detail::table& t, std::size_t chunk, reclaim::thread_record& record) noexcept;
+  // Copies a frozen live word on from the table it froze in: into the first table of the chain
+  // after it whose cell for the key is not frozen. nullptr when it was late (the key already has a
+  // cell there), or, with *no_room set, when no table could take it.
+  detail::table* place(detail::table& from, std::uint64_t word, bool* no_room) noexcept;
+  // Makes `successor` current in place of t once t's migration is complete, and so on down the
+  // chain while the next migration is complete too.
+  void publish(detail::table& t) noexcept;
   void retire(detail::table* t) noexcept;
   void free_retired(reclaim::retired_node* node) noexcept;
   void discard_unpublished(detail::table* t) noexcept;
@@ -343,20 +361,21 @@ inline map_result concurrent_map::find(key_type key) const noexcept {
   if (!valid(key)) return {map_status::invalid_key, 0};
   const reclaim::epoch_guard guard;
   const std::uint64_t hash = address_hash{}(key);
-  detail::table* t = load_current();
-  for (;;) {
+  // key's state as the tables passed so far left it (see LINEARIZATION POINTS).
+  std::uint64_t carried = detail::unclaimed_word;
+  for (const detail::table* t = load_current(); t != nullptr;) {
     const probe_result p = probe(*t, key, hash);
-    // An unfrozen word answers at once; a frozen one (or a full table) answers only while t is
-    // still current. See LINEARIZATION POINTS.
-    detail::table* const now = p.cell != nullptr && !detail::is_frozen(p.word) ? t : load_current();
-    if (now == t) {
-      if (p.matched && detail::is_live(p.word)) {
-        return {map_status::ok, detail::value_of(p.word)};
-      }
+    if (p.cell != nullptr && !detail::is_frozen(p.word)) {
+      const std::uint64_t state = p.matched ? p.word : carried;
+      if (detail::is_live(state)) return {map_status::ok, detail::value_of(state)};
       return {map_status::not_found, 0};
     }
-    t = now;
+    if (p.matched) carried = detail::without_frozen_bit(p.word);
+    t = t->next.load(std::memory_order_acquire);  // (map.N1) with map.N2
   }
+  // The last table was full without key: key's state is what came before.
+  if (detail::is_live(carried)) return {map_status::ok, detail::value_of(carried)};
+  return {map_status::not_found, 0};
 }
 
 template <class OnAbsent>
@@ -369,12 +388,14 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
   const std::uint64_t hash = address_hash{}(key);
   const std::uint64_t desired = detail::live_word(key, value);
   bool announced = false;
-  detail::table* t = load_current();
+  std::uint64_t carried = detail::unclaimed_word;
+  detail::table* const first = load_current();
+  detail::table* t = first;
   for (;;) {
     const probe_result p = probe(*t, key, hash);
     if (p.cell == nullptr) {
-      if (migrate_for_room(*t) != map_status::ok) return map_status::out_of_memory;
-      t = load_current();
+      t = room_after(*t);
+      if (t == nullptr) return map_status::out_of_memory;
       continue;
     }
     std::uint64_t word = p.word;
@@ -382,7 +403,7 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
     // key that won the cell: probe again from there.
     while (!detail::is_frozen(word) &&
            (detail::key_of(word) == key || word == detail::unclaimed_word)) {
-      if (detail::is_live(word)) return map_status::exists;
+      if (detail::is_live(detail::key_of(word) == key ? word : carried)) return map_status::exists;
       if (!announced) {
         on_absent();
         announced = true;
@@ -393,20 +414,20 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
         const std::uint64_t stripe =
             add_to_stripe(*t, record, detail::live_unit + (claimed ? detail::claim_unit : 0));
         // Each stripe looks at the fill every few claims, so the sum is read rarely.
-        if (claimed && (stripe & t->claim_check_mask) == 0) check_fill(*t);
-        if ((++record.operations & 255) == 0) housekeeping(*t, record.operations);
+        if (claimed && (stripe & t->claim_check_mask) == 0) check_fill(*t, record);
+        // Every insert made while a migration runs moves it on by one chunk: a migration of C
+        // cells is done within C/256 inserts, and no insert does more than one chunk.
+        if (first->next.load(std::memory_order_relaxed) != nullptr) help_migrate(*first, record);
+        if ((++record.operations & 255) == 0) housekeeping(*first, record);
         return map_status::ok;
       }
     }
-    if (detail::is_frozen(word)) {
-      // Frozen and live in key's own cell while t is still current: present, answered like
-      // find (and without needing the migration, which may be waiting for memory).
-      if (detail::key_of(word) == key && detail::is_live(word) && load_current() == t) {
-        return map_status::exists;
-      }
-      // The cell froze under us: the key belongs to the successor now.
-      if (finish_migration(*t) != map_status::ok) return map_status::out_of_memory;
-      t = load_current();
+    // Frozen, and still key's cell or unclaimed: key's state in t is final, and key lives on in
+    // t's successor. (A cell another key claimed and then froze is not key's: probe t again.)
+    if (detail::is_frozen(word) &&
+        (detail::key_of(word) == key || detail::key_of(word) == detail::no_key)) {
+      if (detail::key_of(word) == key) carried = detail::without_frozen_bit(word);
+      t = t->next.load(std::memory_order_acquire);  // (map.N1) with map.N2
     }
   }
 }
@@ -416,44 +437,75 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
   const reclaim::epoch_guard guard;
   reclaim::thread_record& record = guard.record();
   const std::uint64_t hash = address_hash{}(key);
+  std::uint64_t carried = detail::unclaimed_word;
+  detail::table* carried_from = nullptr;
   detail::table* t = load_current();
   for (;;) {
     const probe_result p = probe(*t, key, hash);
-    std::uint64_t word = p.word;
-    if (p.matched) {
-      while (!detail::is_frozen(word) && detail::is_live(word)) {
-        if (p.cell->word.compare_exchange_weak(
-                word, detail::erased_word(key), std::memory_order_acq_rel,
-                std::memory_order_acquire)) {  // (map.M4) with map.M3
-          // No housekeeping here: reclaiming and shrinking are insert's and reclaim()'s, so
-          // that an end never frees, allocates or issues the heavy fence.
-          add_to_stripe(*t, record, std::uint64_t{0} - detail::live_unit);
-          return {map_status::ok, detail::value_of(word)};
-        }
-      }
-      if (detail::is_frozen(word) && detail::is_live(word)) {
-        // Present, but in a table being migrated: move it first, then erase it there.
-        if (help_migrate(*t) != map_status::ok) return {map_status::out_of_memory, 0};
-        t = load_current();
+    if (p.cell == nullptr) {
+      detail::table* const next = t->next.load(std::memory_order_acquire);  // (map.N1)
+      if (next != nullptr) {
+        t = next;
         continue;
       }
+      // Full without key and without a successor. A key carried from the table before would
+      // need a cell here, which an erase does not make room for: see map.I4.
+      if (detail::is_live(carried)) return {map_status::out_of_memory, 0};
+      return {map_status::not_found, 0};
     }
-    // Absent from t: the answer, unless t was already superseded (as in find).
-    if (p.cell != nullptr && !detail::is_frozen(word)) return {map_status::not_found, 0};
-    detail::table* now = load_current();
-    if (now == t) return {map_status::not_found, 0};
-    t = now;
+    std::uint64_t word = p.word;
+    while (!detail::is_frozen(word) &&
+           (detail::key_of(word) == key || word == detail::unclaimed_word)) {
+      const std::uint64_t state = detail::key_of(word) == key ? word : carried;
+      if (!detail::is_live(state)) return {map_status::not_found, 0};
+      // From live, or from unclaimed when key is carried: the erased word then takes the cell,
+      // so no copier can bring key back (map.I3).
+      if (p.cell->word.compare_exchange_weak(
+              word, detail::erased_word(key), std::memory_order_acq_rel,
+              std::memory_order_acquire)) {  // (map.M4) with map.M3
+        // No housekeeping here: reclaiming and shrinking are insert's and reclaim()'s, so
+        // that an end never frees, allocates or issues the heavy fence.
+        if (word != detail::unclaimed_word) {
+          add_to_stripe(*t, record, std::uint64_t{0} - detail::live_unit);
+        } else {
+          add_to_stripe(*t, record, detail::claim_unit);
+          add_to_stripe(*carried_from, record, std::uint64_t{0} - detail::live_unit);
+        }
+        return {map_status::ok, detail::value_of(state)};
+      }
+    }
+    // As in insert: follow only a frozen cell that is still key's or unclaimed.
+    if (detail::is_frozen(word) &&
+        (detail::key_of(word) == key || detail::key_of(word) == detail::no_key)) {
+      if (detail::key_of(word) == key) {
+        carried = detail::without_frozen_bit(word);
+        carried_from = t;
+      }
+      t = t->next.load(std::memory_order_acquire);  // (map.N1) with map.N2
+    }
   }
 }
 
 template <class F>
 void concurrent_map::for_each(F&& f) const {
   const reclaim::epoch_guard guard;
-  const detail::table* t = load_current();
-  for (std::size_t i = 0; i < t->capacity; ++i) {
-    const std::uint64_t word = t->cells[i].word.load(std::memory_order_acquire);  // (map.M2)
-    if (detail::is_live(word))
-      f(static_cast<key_type>(detail::key_of(word)), detail::value_of(word));
+  // A running migration spreads the keys over two tables and moves them meanwhile; finishing it
+  // first leaves one table that holds every key present for the whole call. This changes no
+  // content, and the const_cast writes only when operations started a migration, which a const
+  // object never has.
+  const bool finished = const_cast<concurrent_map*>(this)->finish_migrations(guard.record());
+  const detail::table* const first = load_current();
+  for (const detail::table* t = first; t != nullptr;
+       t = finished ? nullptr : t->next.load(std::memory_order_acquire)) {  // (map.N1)
+    for (std::size_t i = 0; i < t->capacity; ++i) {
+      const std::uint64_t word = t->cells[i].word.load(std::memory_order_acquire);  // (map.M2)
+      if (!detail::is_live(word)) continue;
+      const auto key = static_cast<key_type>(detail::key_of(word));
+      // Only when memory ran out mid-migration: a frozen live word counts unless a later table
+      // of the chain has a cell for its key (then that cell holds the key's state).
+      if (!finished && detail::is_frozen(word) && in_later_table(*t, key)) continue;
+      f(key, detail::value_of(word));
+    }
   }
 }
 

@@ -60,8 +60,10 @@ struct cell {
 
 // Operation counts of one table. One word per stripe so that every operation updates a single
 // word:
-//   low 32 bits: cells claimed by fresh keys (bounded by the capacity, so they never carry);
-//   high 32 bits: live-key delta (inserts minus erases), exact modulo 2^32.
+//   low 32 bits: cells claimed, by fresh keys or copies (bounded by the capacity, so they never
+//                carry);
+//   high 32 bits: live-key delta (inserts and copies in, minus erases and copies out), exact
+//                modulo 2^32.
 // The first exclusive_stripes threads (by record index, unique among live threads) each own a
 // stripe and update it with a plain load and store: one writer cannot lose its own updates, and
 // readers only sum. Further threads share the remaining stripes through fetch_add.
@@ -74,38 +76,32 @@ inline constexpr std::size_t stripe_count = exclusive_stripes + shared_stripes;
 inline constexpr std::uint64_t claim_unit = 1;
 inline constexpr std::uint64_t live_unit = std::uint64_t{1} << 32;
 
-// Migration state of one chunk of cells.
+// Migration state of one chunk of cells: set once its cells are frozen and its live keys copied.
 struct chunk_state {
-  atomic<std::int64_t> live_cells{-1};  // -1 until the chunk is frozen and counted
   atomic<bool> copied{false};
 };
 
-enum class table_phase : std::uint32_t { serving, freezing, copying };
-
 struct table : reclaim::retired_node {
-  // Immutable after creation (or, for base_live, before the table is published).
+  // Immutable after creation.
   std::size_t capacity = 0;  // cells, a power of two
   std::size_t mask = 0;
   std::size_t chunk_cells = 0;
   std::size_t chunk_count = 0;
   std::size_t grow_at = 0;             // used cells that start a migration
   std::uint64_t claim_check_mask = 0;  // a stripe checks the fill when its claims hit this mask
-  // Live keys copied in by the migration that filled it; every helper stores the same exact
-  // count before the table is published (relaxed: published by (sweep.P1)).
-  atomic<std::int64_t> base_live{0};
   std::size_t bytes = 0;
   std::pmr::memory_resource* resource = nullptr;
   chunk_state* chunks = nullptr;
   cell* cells = nullptr;
 
-  // Migration of this table into its successor.
-  alignas(64) atomic<table_phase> phase{table_phase::serving};
-  atomic<table*> next{nullptr};
-  // Work-sharing hints, relaxed: a chunk claimed twice is only done twice (freezing and copying
-  // are idempotent), and correctness rests on the per-chunk flags (map.F2, map.C2), not on the
-  // cursors.
-  atomic<std::size_t> freeze_cursor{0};
-  atomic<std::size_t> copy_cursor{0};
+  // The successor this table migrates into: set once, when the migration starts. Every insert
+  // reads it, so it has a line of its own, apart from the helpers' counters below.
+  alignas(64) atomic<table*> next{nullptr};
+  // Migration progress. cursor hands out chunks (relaxed: a hint; a chunk done twice is only done
+  // twice, since freezing and copying are idempotent); done counts chunks whose flag its helper
+  // set (map.C2), and the helper that completes the count publishes the successor.
+  alignas(64) atomic<std::size_t> cursor{0};
+  atomic<std::size_t> done{0};
 
   counter_stripe stripes[stripe_count];
 
@@ -116,7 +112,8 @@ struct table : reclaim::retired_node {
   static table* renew(table* used) noexcept;
   static void destroy(table* t) noexcept;
 
-  // Sums of the stripes: exact when no operation runs, approximate otherwise.
+  // Sums of the stripes: exact when no operation runs, approximate otherwise. A copy moves a key's
+  // count from the old table's stripes to the successor's.
   std::int64_t live_estimate() const noexcept;
   std::size_t used_estimate() const noexcept;
 };
