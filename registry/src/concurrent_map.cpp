@@ -33,6 +33,13 @@ std::size_t target_capacity(std::int64_t live) noexcept {
   return std::bit_ceil(2 * keys + 2);
 }
 
+// The constructor's table, ready to serve; nullptr when it cannot be allocated.
+table* first_table(std::size_t capacity, std::pmr::memory_resource* resource) noexcept {
+  table* t = table::create(capacity, resource);
+  if (t != nullptr) t->prepare_all();
+  return t;
+}
+
 // The constructor's hint as the signed count the sizing works with, refused when absurd.
 std::int64_t checked_hint(std::size_t expected_keys) {
   if (expected_keys > concurrent_map::max_expected_keys) {
@@ -63,15 +70,16 @@ std::pmr::memory_resource* checked_resource(std::pmr::memory_resource* resource)
 concurrent_map::concurrent_map(std::size_t expected_keys, std::pmr::memory_resource* resource)
     : resource_(checked_resource(resource)),
       floor_capacity_(target_capacity(checked_hint(expected_keys))),
-      current_(table::create(floor_capacity_, resource)) {
+      current_(first_table(floor_capacity_, resource)) {
   if (current_.load(std::memory_order_relaxed) == nullptr) throw std::bad_alloc();
 }
 
 concurrent_map::~concurrent_map() {
   // Quiescent by contract: no thread can reach any of these tables any more.
-  // Migrations still running leave their successors in `next`.
+  // Migrations still running leave their successors, prepared or not, in `next_word`.
   for (table* t = current_.load(std::memory_order_acquire); t != nullptr;) {
-    table* const successor = t->next.load(std::memory_order_acquire);
+    table* const successor = reinterpret_cast<table*>(
+        t->next_word.load(std::memory_order_acquire) & ~table::unprepared_bit);
     table::destroy(t);
     t = successor;
   }
@@ -126,7 +134,7 @@ void concurrent_map::housekeeping(table& t, reclaim::thread_record& record) noex
 
 void concurrent_map::shrink_if_oversized(table& t, reclaim::thread_record& record,
                                          bool finish) noexcept {
-  if (t.next.load(std::memory_order_acquire) != nullptr || load_current() != &t) return;
+  if (t.migrating() || load_current() != &t) return;
   // Shrink once the table is four times the size the live keys call for. The estimate must say
   // so twice: one sum torn by a preemption would otherwise start a migration for nothing.
   const auto too_large = [&](std::int64_t live) {
@@ -144,8 +152,7 @@ void concurrent_map::shrink_if_oversized(table& t, reclaim::thread_record& recor
 std::int64_t concurrent_map::live_for_sizing() const noexcept {
   std::int64_t live = 0;
   std::size_t cells = 0;
-  for (const table* t = load_current(); t != nullptr;
-       t = t->next.load(std::memory_order_acquire)) {  // (map.N1)
+  for (const table* t = load_current(); t != nullptr; t = t->successor()) {  // (map.N1)
     live += t->live_estimate();
     cells += t->capacity;
   }
@@ -170,18 +177,62 @@ table* concurrent_map::room_after(table& t) noexcept {
   // Every cell claimed by another key: the fill check lagged behind a burst of claims, or
   // copies came in faster than the sizing foresaw.
   if (!start_migration(t, successor_capacity(t))) return nullptr;
-  return t.next.load(std::memory_order_acquire);  // (map.N1) with map.N2
+  return prepared_successor(t);
+}
+
+table* concurrent_map::prepared_successor(table& t) noexcept {
+  for (;;) {
+    const std::uintptr_t word = t.next_word.load(std::memory_order_acquire);  // (map.N1)
+    if (word == 0) return nullptr;
+    if ((word & table::unprepared_bit) == 0) return reinterpret_cast<table*>(word);
+    auto* const successor = reinterpret_cast<table*>(word & ~table::unprepared_bit);
+    // Zero every chunk nobody has taken yet.
+    while (successor->prepare_cursor.load(std::memory_order_relaxed) < successor->chunk_count) {
+      prepare_chunk(t, *successor);
+    }
+    if (t.next_word.load(std::memory_order_acquire) != word) continue;  // prepared now
+    // A helper holds a chunk it has not zeroed (perhaps preempted), and it cannot be zeroed twice
+    // (a late zeroing would wipe what was written since): replace the successor by one prepared
+    // here in full. Zeroers still at work on the old one are in their guards: it is retired.
+    table* const replacement = make_table(successor->capacity);
+    if (replacement == nullptr) return nullptr;
+    replacement->prepare_all();
+    std::uintptr_t expected = word;
+    if (t.next_word.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(replacement),
+                                            std::memory_order_release,
+                                            std::memory_order_relaxed)) {  // (map.N2)
+      retire(successor);
+      return replacement;
+    }
+    discard_unpublished(replacement);
+  }
+}
+
+void concurrent_map::prepare_chunk(table& t, table& successor) noexcept {
+  const std::size_t chunk = successor.prepare_cursor.fetch_add(1, std::memory_order_relaxed);
+  if (chunk >= successor.chunk_count) return;
+  successor.prepare_chunk(chunk);
+  if (successor.prepared.fetch_add(1, std::memory_order_acq_rel) + 1 !=
+      successor.chunk_count) {  // (map.Z1)
+    return;
+  }
+  // The last chunk: the successor may now receive keys, unless it was replaced meanwhile.
+  std::uintptr_t expected = reinterpret_cast<std::uintptr_t>(&successor) | table::unprepared_bit;
+  t.next_word.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&successor),
+                                      std::memory_order_release,
+                                      std::memory_order_relaxed);  // (map.N2) with map.N1
 }
 
 bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {
-  if (t.next.load(std::memory_order_acquire) != nullptr) return true;
+  if (t.migrating()) return true;
+  // Its cells are zeroed a chunk per insert (prepare_chunk) before any key goes in.
   table* successor = make_table(capacity);
   // A racing starter may have installed one while this allocation failed.
-  if (successor == nullptr) return t.next.load(std::memory_order_acquire) != nullptr;
-  table* none = nullptr;
-  // Release publishes the successor's initialised cells to whoever acquires `next` (map.N1).
-  if (!t.next.compare_exchange_strong(none, successor, std::memory_order_release,
-                                      std::memory_order_acquire)) {  // (map.N2) with map.N1
+  if (successor == nullptr) return t.migrating();
+  std::uintptr_t none = 0;
+  if (!t.next_word.compare_exchange_strong(
+          none, reinterpret_cast<std::uintptr_t>(successor) | table::unprepared_bit,
+          std::memory_order_release, std::memory_order_relaxed)) {  // (map.N2)
     discard_unpublished(successor);
   }
   return true;
@@ -190,7 +241,7 @@ bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {
 table* concurrent_map::place(table& from, std::uint64_t word, bool* no_room) noexcept {
   const std::uint64_t key = detail::key_of(word);
   const std::uint64_t hash = address_hash{}(static_cast<std::uintptr_t>(key));
-  for (table* t = from.next.load(std::memory_order_acquire); t != nullptr;) {  // (map.N1)
+  for (table* t = from.successor(); t != nullptr;) {  // (map.N1)
     const probe_result p = probe(*t, static_cast<key_type>(key), hash);
     if (p.cell == nullptr) {  // every cell claimed by other keys
       t = room_after(*t);
@@ -214,7 +265,7 @@ table* concurrent_map::place(table& from, std::uint64_t word, bool* no_room) noe
     // An unclaimed frozen cell: t is migrating on, and key never had a cell in it (it would
     // come first in the probe, map.I1), so key's state passes on to t's successor. Otherwise
     // another key won the cell: probe again.
-    if (found == detail::frozen_bit) t = t->next.load(std::memory_order_acquire);  // (map.N1)
+    if (found == detail::frozen_bit) t = t->successor();  // (map.N1)
   }
   return nullptr;
 }
@@ -222,7 +273,7 @@ table* concurrent_map::place(table& from, std::uint64_t word, bool* no_room) noe
 bool concurrent_map::migrate_chunk(table& t, std::size_t chunk,
                                    reclaim::thread_record& record) noexcept {
   cell* const first = t.cells + chunk * t.chunk_cells;
-  table* const successor = t.next.load(std::memory_order_acquire);  // (map.N1)
+  table* const successor = t.successor();  // (map.N1): prepared before any chunk is migrated
   std::uint64_t moved_out = 0, moved_in = 0;  // counted once per chunk: one store each
   bool no_room = false;
   for (cell* c = first; c != first + t.chunk_cells && !no_room; ++c) {
@@ -260,9 +311,18 @@ bool concurrent_map::migrate_chunk(table& t, std::size_t chunk,
 }
 
 void concurrent_map::help_migrate(table& from, reclaim::thread_record& record) noexcept {
-  for (table* t = &from; t->next.load(std::memory_order_acquire) != nullptr;  // (map.N1)
-       t = t->next.load(std::memory_order_acquire)) {
-    if (t->done.load(std::memory_order_acquire) == t->chunk_count) continue;  // (map.C2)
+  for (table* t = &from;;) {
+    const std::uintptr_t word = t->next_word.load(std::memory_order_acquire);  // (map.N1)
+    if (word == 0) return;
+    auto* const successor = reinterpret_cast<table*>(word & ~table::unprepared_bit);
+    if ((word & table::unprepared_bit) != 0) {
+      prepare_chunk(*t, *successor);
+      return;
+    }
+    if (t->done.load(std::memory_order_acquire) == t->chunk_count) {  // (map.C2)
+      t = successor;
+      continue;
+    }
     const std::size_t ticket = t->cursor.fetch_add(1, std::memory_order_relaxed);
     // Past the end, the cursor goes round again over chunks whose helper has not finished (it
     // may be preempted): redone, they are only done twice.
@@ -275,7 +335,8 @@ void concurrent_map::help_migrate(table& from, reclaim::thread_record& record) n
 }
 
 bool concurrent_map::finish_migrations(reclaim::thread_record& record) noexcept {
-  for (table* t = load_current(); t->next.load(std::memory_order_acquire) != nullptr;) {
+  for (table* t = load_current(); t->migrating();) {
+    if (prepared_successor(*t) == nullptr) return false;  // out of memory: t keeps serving
     if (!detail::planted(detail::planted_bug::copy_unverified)) {
       for (std::size_t c = 0; c < t->chunk_count; ++c) {
         if (!t->chunks[c].copied.load(std::memory_order_acquire) &&  // (map.C2)
@@ -293,8 +354,7 @@ bool concurrent_map::finish_migrations(reclaim::thread_record& record) noexcept 
 
 bool concurrent_map::in_later_table(const table& t, key_type key) noexcept {
   const std::uint64_t hash = address_hash{}(key);
-  for (const table* u = t.next.load(std::memory_order_acquire); u != nullptr;
-       u = u->next.load(std::memory_order_acquire)) {  // (map.N1)
+  for (const table* u = t.successor(); u != nullptr; u = u->successor()) {  // (map.N1)
     const probe_result p = probe(*u, key, hash);
     if (p.matched) return true;
     if (p.cell != nullptr && !detail::is_frozen(p.word)) return false;
@@ -304,7 +364,7 @@ bool concurrent_map::in_later_table(const table& t, key_type key) noexcept {
 
 void concurrent_map::publish(table& t) noexcept {
   table* expected = &t;
-  table* const successor = t.next.load(std::memory_order_acquire);  // (map.N1)
+  table* const successor = t.successor();  // (map.N1)
   // Release passes on what the chunk flags (map.C2) made visible. seq_cst, with the done count's
   // increment and load: a successor whose own migration completes first fails this CAS (t is
   // still current), and then its last helper's increment comes before the load below, which
@@ -315,7 +375,7 @@ void concurrent_map::publish(table& t) noexcept {
   }
   migrations_.fetch_add(1, std::memory_order_relaxed);
   retire(&t);
-  if (successor->next.load(std::memory_order_acquire) != nullptr &&
+  if (successor->successor() != nullptr &&
       successor->done.load(std::memory_order_seq_cst) == successor->chunk_count) {  // (map.P1)
     publish(*successor);
   }
@@ -345,8 +405,7 @@ void concurrent_map::reclaim() noexcept {
 std::size_t concurrent_map::size() const noexcept {
   const reclaim::epoch_guard guard;
   std::int64_t live = 0;
-  for (const table* t = load_current(); t != nullptr;
-       t = t->next.load(std::memory_order_acquire)) {  // (map.N1)
+  for (const table* t = load_current(); t != nullptr; t = t->successor()) {  // (map.N1)
     live += t->live_estimate();
   }
   return static_cast<std::size_t>(std::max<std::int64_t>(live, 0));
@@ -375,8 +434,7 @@ map_stats concurrent_map::stats() const noexcept {
   }
   // During a migration, keys live in both tables: count them as for_each visits them.
   for_each([&](key_type, value_type) { ++s.live; });
-  for (const table* u = t.next.load(std::memory_order_acquire); u != nullptr;
-       u = u->next.load(std::memory_order_acquire)) {  // (map.N1)
+  for (const table* u = t.successor(); u != nullptr; u = u->successor()) {  // (map.N1)
     s.table_bytes += u->bytes;
   }
   // A miss starting at i inspects the run of claimed cells from i up to an unclaimed one.

@@ -49,8 +49,10 @@ table* construct(void* memory, std::size_t capacity, std::pmr::memory_resource* 
   t->claim_check_mask = std::clamp<std::size_t>(capacity / 1024, 1, 1024) - 1;
   t->bytes = l.bytes;
   t->resource = resource;
-  t->chunks = new (base + l.chunks_offset) chunk_state[l.chunk_count];
-  t->cells = new (base + l.cells_offset) cell[capacity];
+  // Cells and chunk states stay raw memory until prepare_chunk(): zeroing them all here would be
+  // work proportional to the table in the one operation that starts a migration.
+  t->chunks = reinterpret_cast<chunk_state*>(base + l.chunks_offset);
+  t->cells = reinterpret_cast<cell*>(base + l.cells_offset);
   return t;
 }
 
@@ -71,6 +73,18 @@ table* table::renew(table* used) noexcept {
   std::pmr::memory_resource* resource = used->resource;
   used->~table();
   return construct(used, capacity, resource);
+}
+
+void table::prepare_chunk(std::size_t chunk) noexcept {
+  new (&chunks[chunk]) chunk_state;
+  cell* const first = cells + chunk * chunk_cells;
+  for (cell* c = first; c != first + chunk_cells; ++c) new (c) cell;
+}
+
+void table::prepare_all() noexcept {
+  for (std::size_t c = 0; c < chunk_count; ++c) prepare_chunk(c);
+  prepare_cursor.store(chunk_count, std::memory_order_relaxed);
+  prepared.store(chunk_count, std::memory_order_relaxed);
 }
 
 void table::destroy(table* t) noexcept {

@@ -308,6 +308,13 @@ class concurrent_map {
   std::int64_t live_for_sizing() const noexcept;
   std::size_t successor_capacity(const detail::table& t) const noexcept;
   bool start_migration(detail::table& t, std::size_t capacity) noexcept;
+  // Zeroes one chunk of t's unprepared successor (bounded work); the last one makes it t's
+  // prepared successor.
+  static void prepare_chunk(detail::table& t, detail::table& successor) noexcept;
+  // t's successor, prepared here if need be: the chunks nobody took are zeroed, and one that a
+  // helper holds makes this replace the successor with one prepared in full. nullptr when no
+  // migration has started, or when the replacement cannot be allocated.
+  detail::table* prepared_successor(detail::table& t) noexcept;
   // One chunk of the first unfinished migration along the chain from t (bounded work), and all of
   // every migration in the chain (then the last table is current).
   void help_migrate(detail::table& t, reclaim::thread_record& record) noexcept;
@@ -371,7 +378,7 @@ inline map_result concurrent_map::find(key_type key) const noexcept {
       return {map_status::not_found, 0};
     }
     if (p.matched) carried = detail::without_frozen_bit(p.word);
-    t = t->next.load(std::memory_order_acquire);  // (map.N1) with map.N2
+    t = t->successor();  // (map.N1), prepared: a cell froze
   }
   // The last table was full without key: key's state is what came before.
   if (detail::is_live(carried)) return {map_status::ok, detail::value_of(carried)};
@@ -417,7 +424,7 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
         if (claimed && (stripe & t->claim_check_mask) == 0) check_fill(*t, record);
         // Every insert made while a migration runs moves it on by one chunk: a migration of C
         // cells is done within C/256 inserts, and no insert does more than one chunk.
-        if (first->next.load(std::memory_order_relaxed) != nullptr) help_migrate(*first, record);
+        if (first->migrating()) help_migrate(*first, record);
         if ((++record.operations & 255) == 0) housekeeping(*first, record);
         return map_status::ok;
       }
@@ -427,7 +434,7 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
     if (detail::is_frozen(word) &&
         (detail::key_of(word) == key || detail::key_of(word) == detail::no_key)) {
       if (detail::key_of(word) == key) carried = detail::without_frozen_bit(word);
-      t = t->next.load(std::memory_order_acquire);  // (map.N1) with map.N2
+      t = t->successor();  // (map.N1), prepared: a cell froze
     }
   }
 }
@@ -443,7 +450,7 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
   for (;;) {
     const probe_result p = probe(*t, key, hash);
     if (p.cell == nullptr) {
-      detail::table* const next = t->next.load(std::memory_order_acquire);  // (map.N1)
+      detail::table* const next = t->successor();  // (map.N1)
       if (next != nullptr) {
         t = next;
         continue;
@@ -481,7 +488,7 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
         carried = detail::without_frozen_bit(word);
         carried_from = t;
       }
-      t = t->next.load(std::memory_order_acquire);  // (map.N1) with map.N2
+      t = t->successor();  // (map.N1), prepared: a cell froze
     }
   }
 }
@@ -496,7 +503,7 @@ void concurrent_map::for_each(F&& f) const {
   const bool finished = const_cast<concurrent_map*>(this)->finish_migrations(guard.record());
   const detail::table* const first = load_current();
   for (const detail::table* t = first; t != nullptr;
-       t = finished ? nullptr : t->next.load(std::memory_order_acquire)) {  // (map.N1)
+       t = finished ? nullptr : t->successor()) {  // (map.N1)
     for (std::size_t i = 0; i < t->capacity; ++i) {
       const std::uint64_t word = t->cells[i].word.load(std::memory_order_acquire);  // (map.M2)
       if (!detail::is_live(word)) continue;

@@ -94,23 +94,47 @@ struct table : reclaim::retired_node {
   chunk_state* chunks = nullptr;
   cell* cells = nullptr;
 
-  // The successor this table migrates into: set once, when the migration starts. Every insert
+  // The successor this table migrates into, set when the migration starts: its address, with
+  // bit 0 set while its cells are still being zeroed (see successor_being_prepared). Every insert
   // reads it, so it has a line of its own, apart from the helpers' counters below.
-  alignas(64) atomic<table*> next{nullptr};
-  // Migration progress. cursor hands out chunks (relaxed: a hint; a chunk done twice is only done
-  // twice, since freezing and copying are idempotent); done counts chunks whose flag its helper
-  // set (map.C2), and the helper that completes the count publishes the successor.
+  alignas(64) atomic<std::uintptr_t> next_word{0};
+  // Migration progress. cursor hands out chunks to freeze and copy (relaxed: a hint; a chunk
+  // done twice is only done twice, since freezing and copying are idempotent); done counts chunks
+  // whose flag its helper set (map.C2), and the helper that completes the count publishes the
+  // successor.
   alignas(64) atomic<std::size_t> cursor{0};
   atomic<std::size_t> done{0};
+  // This table's own preparation, while it is an unprepared successor: prepare_cursor hands out
+  // chunks to zero, each exactly once (relaxed: the ticket is all it decides); prepared counts
+  // them (release, so that whoever counts the last has every zeroed chunk visible: map.Z1).
+  atomic<std::size_t> prepare_cursor{0};
+  atomic<std::size_t> prepared{0};
 
   counter_stripe stripes[stripe_count];
 
-  // nullptr when the resource cannot supply the memory.
+  // A table whose cells and chunk states are not initialised yet: prepare_chunk() each chunk, or
+  // prepare_all(), before anyone reads them. nullptr when the resource cannot supply the memory.
   static table* create(std::size_t capacity, std::pmr::memory_resource* resource) noexcept;
-  // A fresh, empty table in the memory of `used`, which nobody can reach any more. Saves the
-  // allocator round trip (for tables this size, an mmap and a page fault per 4 KiB).
+  // The same in the memory of `used`, which nobody can reach any more. Saves the allocator round
+  // trip (for tables this size, an mmap and a page fault per 4 KiB).
   static table* renew(table* used) noexcept;
   static void destroy(table* t) noexcept;
+  // Zeroes the cells of one chunk and its migration state: plain stores, made visible by whoever
+  // publishes the table.
+  void prepare_chunk(std::size_t chunk) noexcept;
+  void prepare_all() noexcept;
+
+  static constexpr std::uintptr_t unprepared_bit = 1;
+  // The successor once it is prepared; nullptr before a migration starts and while its successor
+  // is still being zeroed (no key can be in it then). (map.N1) acquire, with map.N2 and map.Z1:
+  // the successor's zeroed cells and everything copied before a frozen cell was seen.
+  table* successor() const noexcept {
+    const std::uintptr_t word = next_word.load(std::memory_order_acquire);  // (map.N1)
+    return (word & unprepared_bit) != 0 ? nullptr : reinterpret_cast<table*>(word);
+  }
+  // Whether a migration has started (its successor prepared or not); relaxed: a hint for
+  // whether to help, which reads the word again with acquire.
+  bool migrating() const noexcept { return next_word.load(std::memory_order_relaxed) != 0; }
 
   // Sums of the stripes: exact when no operation runs, approximate otherwise. A copy moves a key's
   // count from the old table's stripes to the successor's.
