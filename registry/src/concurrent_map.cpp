@@ -119,10 +119,11 @@ table* concurrent_map::make_table(std::size_t capacity) noexcept {
   return table::create(capacity, resource_);
 }
 
-void concurrent_map::check_fill(table& t, reclaim::thread_record& record) noexcept {
+void concurrent_map::check_fill(table& t) noexcept {
   if (t.used_estimate() < t.grow_at) return;
-  if (start_migration(t, successor_capacity(t))) help_migrate(t, record);
+  // Inserts move the migration on from the next one (this one's included, after this call).
   // When the successor cannot be allocated, t keeps serving; the next check tries again.
+  start_migration(t, successor_capacity(t));
 }
 
 void concurrent_map::housekeeping(table& t, reclaim::thread_record& record) noexcept {
@@ -141,12 +142,8 @@ void concurrent_map::shrink_if_oversized(table& t, reclaim::thread_record& recor
     return t.capacity > floor_capacity_ && 4 * capacity_for(live) <= t.capacity;
   };
   if (!too_large(live_for_sizing()) || !too_large(live_for_sizing())) return;
-  if (!start_migration(t, successor_capacity(t))) return;
-  if (finish) {
-    finish_migrations(record);
-  } else {
-    help_migrate(t, record);
-  }
+  // Inserts move it on from the next one; reclaim() finishes it at once.
+  if (start_migration(t, successor_capacity(t)) && finish) finish_migrations(record);
 }
 
 std::int64_t concurrent_map::live_for_sizing() const noexcept {

@@ -79,6 +79,7 @@ void table::prepare_chunk(std::size_t chunk) noexcept {
   new (&chunks[chunk]) chunk_state;
   cell* const first = cells + chunk * chunk_cells;
   for (cell* c = first; c != first + chunk_cells; ++c) new (c) cell;
+  initialised(first, chunk_cells * sizeof(cell));
 }
 
 void table::prepare_all() noexcept {

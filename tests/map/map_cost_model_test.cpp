@@ -93,6 +93,7 @@ struct churn_costs {
   std::uint64_t migrations = 0;
   double shared_per_pair = 0, stores_per_pair = 0;
   std::size_t lines_max = 0, erase_lines_max = 0, helpers = 0;
+  int initialised_max = 0;  // lines of a successor one operation zeroed
   std::uint64_t erase_fences = 0;
 };
 
@@ -122,6 +123,7 @@ churn_costs churn(std::uint64_t live, std::uint64_t pairs = 0) {
       shared += static_cast<std::uint64_t>(w->shared);
       stores += static_cast<std::uint64_t>(w->stores);
       costs.lines_max = std::max(costs.lines_max, w->lines.size());
+      costs.initialised_max = std::max(costs.initialised_max, w->initialised_lines);
       costs.helpers += w->lines.size() > 3 ? 1 : 0;
     }
   }
@@ -134,7 +136,7 @@ churn_costs churn(std::uint64_t live, std::uint64_t pairs = 0) {
             << " shared read-modify-writes and " << costs.stores_per_pair
             << " plain stores per pair; " << costs.helpers
             << " operations moved a migration on, the most lines one operation wrote: "
-            << costs.lines_max << "\n";
+            << costs.lines_max << " (zeroed: " << costs.initialised_max << ")\n";
   return costs;
 }
 
@@ -146,9 +148,12 @@ void expect_within_the_model(const churn_costs& costs, double claims_between_per
   const double copies = costs.live_per_cell / claims_between_per_cell;
   EXPECT_LE(costs.shared_per_pair, 2.0 + freezes + copies + 0.1);
   EXPECT_LE(costs.stores_per_pair, 2.1);
-  // One chunk at most per operation: 32 lines of frozen cells, a line per copy (at most a
-  // live key per cell), its flag, the cursor, two stripes and the caller's own cell and stripe.
+  // One chunk at most per operation, whatever the table's size: either 32 lines of a successor
+  // zeroed, or 32 lines of frozen cells and a line per copy (at most a live key per cell), with
+  // the chunk's flag, the cursor and two stripes; besides, the caller's own cell and stripe.
   EXPECT_LE(costs.lines_max, 32U + 256U + 8U);
+  EXPECT_GT(costs.initialised_max, 0) << "the premise: successors were zeroed by operations";
+  EXPECT_LE(costs.initialised_max, 32);
   EXPECT_GE(costs.helpers, costs.migrations) << "every migration was moved on by inserts";
   EXPECT_LE(costs.erase_lines_max, 2U) << "an erase wrote beyond its cell and its stripe";
   EXPECT_EQ(costs.erase_fences, 0U) << "an erase reached the heavy fence";

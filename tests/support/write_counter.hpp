@@ -3,7 +3,9 @@
 // cost model (the scheduled build reports every write: detail/atomic.hpp). A write counts as
 // the thread's own when it lands in its reclamation record (its announcements: no other thread
 // writes there); every other read-modify-write counts as shared, and plain stores are counted
-// apart, with the words they went to. Tests using it run their operations on one thread.
+// apart, with the words they went to; lines initialised before other threads read them (a
+// successor's cells being zeroed) are counted too. Tests using it run their operations on one
+// thread.
 
 #include <cstdint>
 #include <set>
@@ -19,6 +21,7 @@ namespace enlist::test {
 struct writes {
   int shared = 0;                        // read-modify-writes outside the caller's record
   int stores = 0;                        // plain stores outside the caller's record
+  int initialised_lines = 0;             // lines of memory prepared before others read it
   std::set<std::uintptr_t> lines;        // 64-byte lines either kind wrote
   std::set<std::uintptr_t> store_words;  // words the plain stores wrote
 };
@@ -37,7 +40,9 @@ class write_counter final : public write_observer {
     const auto a = reinterpret_cast<std::uintptr_t>(where);
     const auto own = reinterpret_cast<std::uintptr_t>(record_);
     if (a >= own && a < own + sizeof *record_) return;
-    if (kind == enlist::detail::write_kind::store) {
+    if (kind == enlist::detail::write_kind::initialise) {
+      ++now_.initialised_lines;
+    } else if (kind == enlist::detail::write_kind::store) {
       ++now_.stores;
       now_.store_words.insert(a);
     } else {

@@ -296,7 +296,7 @@ class concurrent_map {
   }
 
   // Out of line (concurrent_map.cpp): the slow paths.
-  void check_fill(detail::table& t, reclaim::thread_record& record) noexcept;
+  void check_fill(detail::table& t) noexcept;
   void housekeeping(detail::table& t, reclaim::thread_record& record) noexcept;
   void shrink_if_oversized(detail::table& t, reclaim::thread_record& record, bool finish) noexcept;
   void free_unreachable() noexcept;
@@ -421,7 +421,7 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
         const std::uint64_t stripe =
             add_to_stripe(*t, record, detail::live_unit + (claimed ? detail::claim_unit : 0));
         // Each stripe looks at the fill every few claims, so the sum is read rarely.
-        if (claimed && (stripe & t->claim_check_mask) == 0) check_fill(*t, record);
+        if (claimed && (stripe & t->claim_check_mask) == 0) check_fill(*t);
         // Every insert made while a migration runs moves it on by one chunk: a migration of C
         // cells is done within C/256 inserts, and no insert does more than one chunk.
         if (first->migrating()) help_migrate(*first, record);

@@ -18,6 +18,7 @@
 // to the real-thread tests, TSan and the memory-order argument written next to each operation.
 
 #include <atomic>
+#include <cstddef>
 
 #if defined(ENLIST_DETERMINISTIC_SCHEDULE)
 
@@ -29,11 +30,20 @@ void schedule_point() noexcept;
 // Called before every write to a detail::atomic (a failed compare-exchange counts: it takes the
 // cache line like a successful one), so that tests can count, per operation, the writes the
 // cost model in concurrent_map.hpp lists.
-enum class write_kind : unsigned char { store, read_modify_write };
+// `initialise` reports plain stores that prepare memory no other thread reads yet (a table's
+// cells being zeroed), one call per 64-byte line, so that tests can bound that work too.
+enum class write_kind : unsigned char { store, read_modify_write, initialise };
 void write_point(const void* address, write_kind kind) noexcept;
 // The calling thread's slot for its reclamation record (reclaim/epoch.hpp). Scheduled threads
 // share one OS thread, so a thread_local cannot tell them apart; other threads get their own.
 void*& scheduled_thread_slot() noexcept;
+
+// Reports `bytes` of plain initialisation at `address`, a call per line.
+inline void initialised(const void* address, std::size_t bytes) noexcept {
+  const auto* const first = static_cast<const unsigned char*>(address);
+  for (std::size_t offset = 0; offset < bytes; offset += 64)
+    write_point(first + offset, write_kind::initialise);
+}
 
 // std::atomic's interface, as far as enlist uses it, with a schedule point before each step.
 template <class T>
@@ -98,6 +108,9 @@ namespace enlist::detail {
 
 template <class T>
 using atomic = std::atomic<T>;
+
+// Only scheduled builds report writes.
+inline void initialised(const void*, std::size_t) noexcept {}
 
 }  // namespace enlist::detail
 
