@@ -78,8 +78,8 @@ concurrent_map::~concurrent_map() {
   // Quiescent by contract: no thread can reach any of these tables any more.
   // Migrations still running leave their successors, prepared or not, in `next_word`.
   for (table* t = current_.load(std::memory_order_acquire); t != nullptr;) {
-    table* const successor = reinterpret_cast<table*>(
-        t->next_word.load(std::memory_order_acquire) & ~table::unprepared_bit);
+    table* const successor = reinterpret_cast<table*>(t->next_word.load(std::memory_order_acquire) &
+                                                      ~table::unprepared_bit);
     table::destroy(t);
     t = successor;
   }
@@ -248,7 +248,7 @@ table* concurrent_map::place(table& from, std::uint64_t word, bool* no_room) noe
     std::uint64_t found = p.word;
     while (found == detail::unclaimed_word) {
       if (p.cell->word.compare_exchange_weak(found, word, std::memory_order_release,
-                                             std::memory_order_relaxed)) {  // (map.C3) with M2
+                                             std::memory_order_relaxed)) {  // (map.C2) with M2
         return t;
       }
     }
@@ -270,7 +270,7 @@ table* concurrent_map::place(table& from, std::uint64_t word, bool* no_room) noe
 bool concurrent_map::migrate_chunk(table& t, std::size_t chunk,
                                    reclaim::thread_record& record) noexcept {
   cell* const first = t.cells + chunk * t.chunk_cells;
-  table* const successor = t.successor();  // (map.N1): prepared before any chunk is migrated
+  table* const successor = t.successor();     // (map.N1): prepared before any chunk is migrated
   std::uint64_t moved_out = 0, moved_in = 0;  // counted once per chunk: one store each
   bool no_room = false;
   for (cell* c = first; c != first + t.chunk_cells && !no_room; ++c) {
@@ -296,11 +296,12 @@ bool concurrent_map::migrate_chunk(table& t, std::size_t chunk,
   if (no_room) return false;
   bool copied = false;
   if (!t.chunks[chunk].copied.compare_exchange_strong(copied, true, std::memory_order_release,
-                                                      std::memory_order_relaxed)) {  // (map.C2)
+                                                      std::memory_order_relaxed)) {  // (map.C1)
     return true;  // another helper did this chunk too, and counted it
   }
   // seq_cst, with publish's: see map.P1.
-  const bool last = t.done.fetch_add(1, std::memory_order_seq_cst) + 1 == t.chunk_count;  // (map.C2)
+  const bool last =
+      t.done.fetch_add(1, std::memory_order_seq_cst) + 1 == t.chunk_count;  // (map.C1)
   const bool planted_early =
       detail::planted(detail::planted_bug::copy_unverified) && chunk + 1 == t.chunk_count;
   if (last || planted_early) publish(t);
@@ -316,7 +317,7 @@ void concurrent_map::help_migrate(table& from, reclaim::thread_record& record) n
       prepare_chunk(*t, *successor);
       return;
     }
-    if (t->done.load(std::memory_order_acquire) == t->chunk_count) {  // (map.C2)
+    if (t->done.load(std::memory_order_acquire) == t->chunk_count) {  // (map.C1)
       t = successor;
       continue;
     }
@@ -336,7 +337,7 @@ bool concurrent_map::finish_migrations(reclaim::thread_record& record) noexcept 
     if (prepared_successor(*t) == nullptr) return false;  // out of memory: t keeps serving
     if (!detail::planted(detail::planted_bug::copy_unverified)) {
       for (std::size_t c = 0; c < t->chunk_count; ++c) {
-        if (!t->chunks[c].copied.load(std::memory_order_acquire) &&  // (map.C2)
+        if (!t->chunks[c].copied.load(std::memory_order_acquire) &&  // (map.C1)
             !migrate_chunk(*t, c, record)) {
           return false;  // out of memory: t stays current, and keeps its keys reachable
         }
@@ -362,7 +363,7 @@ bool concurrent_map::in_later_table(const table& t, key_type key) noexcept {
 void concurrent_map::publish(table& t) noexcept {
   table* expected = &t;
   table* const successor = t.successor();  // (map.N1)
-  // Release passes on what the chunk flags (map.C2) made visible. seq_cst, with the done count's
+  // Release passes on what the chunk flags (map.C1) made visible. seq_cst, with the done count's
   // increment and load: a successor whose own migration completes first fails this CAS (t is
   // still current), and then its last helper's increment comes before the load below, which
   // sees it and publishes the successor's successor in its place.

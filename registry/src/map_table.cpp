@@ -78,12 +78,14 @@ table* table::renew(table* used) noexcept {
 void table::prepare_chunk(std::size_t chunk) noexcept {
   new (&chunks[chunk]) chunk_state;
   cell* const first = cells + chunk * chunk_cells;
-  for (cell* c = first; c != first + chunk_cells; ++c) new (c) cell;
+  for (cell* c = first; c != first + chunk_cells; ++c)
+    new (c) cell;
   initialised(first, chunk_cells * sizeof(cell));
 }
 
 void table::prepare_all() noexcept {
-  for (std::size_t c = 0; c < chunk_count; ++c) prepare_chunk(c);
+  for (std::size_t c = 0; c < chunk_count; ++c)
+    prepare_chunk(c);
   prepare_cursor.store(chunk_count, std::memory_order_relaxed);
   prepared.store(chunk_count, std::memory_order_relaxed);
 }

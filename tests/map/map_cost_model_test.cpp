@@ -102,7 +102,8 @@ struct churn_costs {
 churn_costs churn(std::uint64_t live, std::uint64_t pairs = 0) {
   churn_costs costs;
   concurrent_map map(live);  // the size churn at this population settles at
-  for (std::uint64_t i = 0; i < live; ++i) EXPECT_EQ(map.insert(address(i), 1), map_status::ok);
+  for (std::uint64_t i = 0; i < live; ++i)
+    EXPECT_EQ(map.insert(address(i), 1), map_status::ok);
   const std::uint64_t migrations_before = map.stats().migrations;
   const std::size_t capacity = map.stats().capacity;
   if (pairs == 0) pairs = capacity;

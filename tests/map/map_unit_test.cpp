@@ -242,7 +242,8 @@ TEST(ConcurrentMap, AFailedGrowthLosesNothingAndRecoversWhenMemoryReturns) {
 }
 
 // Checks the map holds exactly `expected`, by every way of reading it.
-void expect_contents(const concurrent_map& map, const std::unordered_map<key_type, std::uint64_t>& expected) {
+void expect_contents(const concurrent_map& map,
+                     const std::unordered_map<key_type, std::uint64_t>& expected) {
   for (const auto& [key, value] : expected) {
     const auto found = map.find(key);
     ASSERT_TRUE(found) << "key " << key << " was lost";
@@ -266,8 +267,10 @@ TEST(ConcurrentMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone)
     std::unordered_map<key_type, std::uint64_t> expected;
     for (std::uint64_t i = 0; i < burst; ++i)
       ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
-    for (std::uint64_t i = survivors; i < burst; ++i) ASSERT_TRUE(map.erase(address(i)));
-    for (std::uint64_t i = 0; i < survivors; ++i) expected.emplace(address(i), value_for(i));
+    for (std::uint64_t i = survivors; i < burst; ++i)
+      ASSERT_TRUE(map.erase(address(i)));
+    for (std::uint64_t i = 0; i < survivors; ++i)
+      expected.emplace(address(i), value_for(i));
     const auto before = map.stats();
     // Insert and erase of one key until housekeeping starts the shrink (every 256 inserts).
     for (int i = 0; i < 300; ++i) {
@@ -279,7 +282,8 @@ TEST(ConcurrentMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone)
       ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
       expected.emplace(address(i), value_for(i));
       // Finds only: for_each and stats() finish running migrations.
-      for (const auto& [key, value] : expected) ASSERT_EQ(map.find(key).value, value);
+      for (const auto& [key, value] : expected)
+        ASSERT_EQ(map.find(key).value, value);
     }
     ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
     const auto after = map.stats();
@@ -287,7 +291,8 @@ TEST(ConcurrentMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone)
     EXPECT_GE(after.migrations - before.migrations, 2U)
         << "the premise: a successor migrated behind its predecessor";
     EXPECT_EQ(after.live, expected.size());
-    for (const auto& [key, value] : expected) ASSERT_TRUE(map.erase(key));
+    for (const auto& [key, value] : expected)
+      ASSERT_TRUE(map.erase(key));
     expect_contents(map, {});
   }
   EXPECT_EQ(memory.outstanding_bytes(), 0u) << "a table was leaked";
@@ -304,8 +309,10 @@ TEST(ConcurrentMap, AMigrationThatRunsOutOfMemoryKeepsEveryKeyReachable) {
     std::unordered_map<key_type, std::uint64_t> expected;
     for (std::uint64_t i = 0; i < burst; ++i)
       ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
-    for (std::uint64_t i = survivors; i < burst; ++i) ASSERT_TRUE(map.erase(address(i)));
-    for (std::uint64_t i = 0; i < survivors; ++i) expected.emplace(address(i), value_for(i));
+    for (std::uint64_t i = survivors; i < burst; ++i)
+      ASSERT_TRUE(map.erase(address(i)));
+    for (std::uint64_t i = 0; i < survivors; ++i)
+      expected.emplace(address(i), value_for(i));
     for (int i = 0; i < 300; ++i) {  // until housekeeping starts the shrink
       ASSERT_EQ(map.insert(address(burst), 0), map_status::ok);
       ASSERT_TRUE(map.erase(address(burst)));

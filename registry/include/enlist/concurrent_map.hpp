@@ -25,7 +25,8 @@
 // copies only live keys into a fresh table sized for them. Churn thus costs periodic
 // migrations, not ever longer probes: a migration starts once fill (live plus dead cells)
 // reaches about 3/4 of a table (sampled from striped counters, so it may overshoot by a few
-// percent; see map.I4).
+// percent; see map.I4). A migration never stops the map: inserts carry it a chunk of 256 cells
+// at a time while every operation goes on, so no operation's work grows with the table.
 //
 // WHY ONE WORD
 // The registry stores one bit per session (its role), so a key and a 6-bit value fit a word
@@ -37,72 +38,100 @@
 // paging; AArch64 ends at 2^52) and values to 0..63; larger ones are refused, never truncated.
 //
 // MIGRATION (growth, shrinking and tombstone clean-up are one mechanism)
-//   start    an insert that sees fill >= 3/4, or an insert (or reclaim()) that sees the table
-//            four times larger than the live keys call for, allocates a successor sized for
-//            the live keys (at most a third full up to 2^20 cells, half full above; a power of two)
-//            and publishes it in table.next; phase -> freezing.
-//            If that allocation fails nothing changes: the table keeps serving.
-//   freeze   helpers claim chunks of cells and set bit 63 of every cell word; a frozen word
-//            never changes again. Each chunk's live count is recorded once frozen, so the live
-//            total is exact; if the successor is too small for it, a larger one replaces it.
-//   copy     helpers copy live cells into the successor with a CAS from "unclaimed" into the
-//            first cell of the key's probe that is unclaimed or already holds the key, so a
-//            late helper finds the key's cell and changes nothing: it can never resurrect a key
-//            erased after the copy finished.
-//   publish  once every chunk is copied, one CAS swings `current` to the successor and the
-//            winner retires the old table to epoch-based reclamation (reclaim/epoch.hpp).
-// Any insert or erase that meets a frozen cell helps until the migration is done, then retries in
-// the new table; any helper can finish every chunk itself, so a preempted helper stalls nobody.
-// find and the erase of an absent key never help: they write nothing to the table or to any
-// counter (the only write is the thread's announcement in its own reclamation record).
+// A migration moves a table's live keys into a successor chunk by chunk while both serve. Each
+// step is one chunk of 256 cells (fewer in small tables, which have at least eight chunks), done
+// by an insert: every insert that finds a migration running (the table it began in has a
+// successor) does one step after its own work, and no insert does more than one.
+//   start    an insert whose stripe sees fill >= 3/4 (or that finds no free cell), or an insert's
+//            housekeeping (or reclaim()) that sees the table four times larger than the live keys
+//            call for, allocates a successor sized for the live keys of every table plus one per
+//            chunk (the most that can come in meanwhile) and stores it in table.next_word, marked
+//            unprepared. Allocation failing changes nothing: the table keeps serving.
+//   prepare  steps zero the successor's cells a chunk each (a ticket per chunk, each zeroed
+//            once); the step that zeroes the last one clears the mark. Until then nobody reads
+//            the successor, and the table serves as if no migration had started.
+//   move     steps take chunks of the table from a cursor, freeze every cell of the chunk
+//            (fetch_or of bit 63: a frozen word never changes again) and copy each live one on
+//            (place): a CAS from unclaimed into the first cell of the key's probe in the successor
+//            that is unclaimed or already holds the key. A late copier finds the key's cell and
+//            changes nothing. Then the chunk's flag is set and counted.
+//   publish  the step that counts the last chunk swings `current` to the successor and retires
+//            the table to epoch-based reclamation (reclaim/epoch.hpp).
+// Meanwhile every operation works in the first table of the chain from `current` in which the
+// key's cell (the first cell of its probe that is unclaimed or holds the key) is not frozen,
+// carrying along the word of the key's frozen cell, if it had one: that word is the key's state
+// as long as the next table has no cell for the key. So an insert into an unclaimed cell of the
+// successor first checks the carried word (a live one answers exists), and an erase of a carried
+// live key stores its erased word into that unclaimed cell, where no copier can bring it back.
+// A successor that fills up before its own predecessor is done (inserts outpacing the steps, or
+// a sizing estimate torn by a preemption) starts its own migration, at least twice its size, and
+// keys pass down the chain: a copy that meets a frozen unclaimed cell goes on to the next table.
+// A step that finds a chunk of the cursor's second round still unflagged (its helper preempted)
+// redoes it: freezing and copying are idempotent. A step that finds a successor's zeroing held up
+// by such a helper cannot redo it (a late zeroing would wipe what was written since); an insert
+// that needs the successor now (its table full) replaces it with one it prepares in full, and
+// retires the other, which the held-up helper may still write while its guard protects it.
+// find and erase never take a step: they write nothing to migrate, and an erase never allocates.
+// for_each, stats() and reclaim() finish every running migration before they read.
 //
 // LINEARIZATION POINTS
-//   insert: the successful CAS (ok); the load of a live unfrozen word of key's cell (exists),
-//           or of a live frozen one followed by a re-load of `current` that returns the same
-//           table.
-//   erase:  the successful CAS (ok); absent like find.
-//   find:   the load of an unfrozen word that holds the key or is unclaimed: while a cell is
-//           unfrozen its table is the one every operation on that key uses, and since a key
-//           only ever goes into the first cell of its probe that is unclaimed or its own, an
-//           unclaimed word read there proves the key absent at that load. After a frozen word,
-//           the re-load of `current` that still returns the same table: no operation has
-//           touched the successor yet, so the frozen word is the key's state at that instant.
-//           Otherwise find restarts there.
+//   Key k's state is the word of its cell in the first table of the chain whose cell for k is
+//   not frozen; if that cell is unclaimed, the word carried from the previous table's frozen cell
+//   for k (absent if there was none). A copy does not change it (it writes that carried word into
+//   the unclaimed cell), nor does a freeze (the word is carried on).
+//   insert: the successful CAS (ok); the load of an unfrozen cell holding k live, or of an
+//           unfrozen unclaimed one while the carried word is live (exists).
+//   erase:  the successful CAS (ok); the load that finds k absent as find does.
+//   find:   the load of an unfrozen word that holds k or is unclaimed: k's state is that word, or
+//           the carried one. A key only ever goes into the first cell of its probe that is
+//           unclaimed or its own, and reaches a table only after its cell in the previous one
+//           froze, so an unclaimed word read there proves k has no cell in this table or any
+//           later one at that load. A table with every cell claimed by other keys and no
+//           prepared successor (no key can be in an unprepared one) answers with the carried word.
 //
 // PROGRESS
-//   find: lock-free; each restart follows a completed migration. Wait-free without migrations.
-//   insert, erase: lock-free. A CAS fails only when another operation's CAS succeeded, and
-//   migration work is shared so that some thread always completes it.
-//   Only migrations allocate, and only inserts and reclaim() start them: the starter allocates
-//   the successor (racing starters may each allocate one; all but one are discarded or kept as
-//   the spare), and a helper that finds it too small allocates a larger one. Only inserts and
-//   reclaim() free retired tables (and issue the heavy fence that needs). So an erase never
-//   allocates, frees or enters the kernel, except when it helps a migration whose successor
-//   inserts racing the freeze outgrew: then it replaces that successor. Besides, a thread's
-//   first operation registers its reclamation record. No operation takes a lock, blocks,
-//   throws or logs.
+//   find: lock-free (wait-free without migrations; each hop down the chain follows a frozen cell,
+//   and the chain ends at a table with free cells).
+//   insert, erase: lock-free. A CAS fails only when another operation's CAS succeeded; steps are
+//   bounded and shared, and nothing ever waits for another thread's step: a held-up chunk is
+//   redone, and a held-up successor is replaced when it is needed.
+//   Only inserts and reclaim() allocate (a successor, or its replacement) and free (retired
+//   tables, with the heavy fence that needs). An erase never allocates, frees or enters the
+//   kernel, and writes only its key's cell and counter stripes (one; two when it erases a key
+//   whose copy was pending). A thread's first operation registers its reclamation record. No operation takes a lock, blocks, throws or logs.
 //
 // MEMORY ORDERING (tags map.*: at the atomic operations below and in concurrent_map.cpp, each
 // with the operation it pairs with; scripts/check_memory_order_tags.py checks them)
 //   (map.M1) acquire load of `current` pairs with the release CAS (map.P1) that published the
 //        table, so every cell the migration copied into it is visible.
-//   (map.M2) acquire load of a cell word pairs with the release CAS that published it (map.M3):
-//        a value found happens-after the insert that stored it, and after what the insert's
-//        caller did before (the registry takes the state's reference in on_absent, before the
-//        CAS).
+//   (map.M2) acquire load of a cell word pairs with the release CAS that published it (map.M3,
+//        or a copy's map.C2): a value found happens-after the insert that stored it, and after
+//        what the insert's caller did before (the registry takes the state's reference in
+//        on_absent, before the CAS).
 //   (map.M3) release CAS publishing a key's live word; its failure load is acquire like map.M2,
 //        since insert may answer "exists" from it.
 //   (map.M4) acq_rel CAS erasing: acquire because erase hands the value (and what it
 //        publishes) to its caller.
-//   Freezing (map.F1) is a release fetch_or: as an RMW it continues the release sequence of
-//   (map.M3), so a copier's acquire load (map.C1) of the frozen word still synchronises with the
-//   insert; and being release, it makes whoever sees a frozen bit see the migration's `next` and
-//   phase too (a helper never reads a stale "serving" and spins). Chunk flags (map.F2, map.C2)
-//   are release/acquire so that whoever sees a chunk done sees its cells frozen or copied;
-//   copies into the successor (map.C3) are relaxed because (map.P1) publishes the successor as a
-//   whole after every chunk is seen done.
-//   Counters (map.S1) are relaxed: they are statistics, exact only once threads have joined. A
-//   stripe owned by one thread is updated with a plain load and store (one writer loses nothing).
+//   (map.F1) freezing is an acq_rel fetch_or: acquire, because its result is the word the copy
+//        publishes again (so the copy happens-after the insert that stored it); release, so that
+//        whoever sees a frozen bit also sees the prepared successor the freezer read (map.N1):
+//        an operation that meets a frozen cell always finds the successor to go on to.
+//   (map.N1) acquire load of next_word pairs with the release CASes that store it (map.N2): the
+//        one that installs the successor (its header), and the one that clears the unprepared
+//        mark once the last chunk is zeroed, which acquired every other zeroing through the
+//        acq_rel count (map.Z1). So whoever reads a prepared successor reads zeroed cells.
+//   (map.C1) chunk flags are a release CAS, and the chunk count an RMW chain ending in the
+//        publisher; their acquire loads make whoever sees a chunk done see its copies.
+//   (map.C2) a copy is a release CAS into the successor, read by (map.M2): the successor serves
+//        while it fills, so each copy publishes itself.
+//   (map.P1) publishing swings `current` with a seq_cst CAS, and publish reads the successor's
+//        chunk count with seq_cst, as the step that counts a chunk increments it: when a
+//        successor's own migration completes before its predecessor is published, either its
+//        last step's CAS finds it current and publishes its successor, or the publisher's load
+//        sees that count complete and publishes it; seq_cst excludes both missing each other.
+//   Counters (map.S1) are relaxed: they are statistics and sizing hints, exact only once threads
+//   have joined. A stripe owned by one thread is updated with a plain load and store (one writer
+//   loses nothing).
 //   Where this argument is checked, and where not: the deterministic scheduler interleaves every
 //   atomic step of insert, erase, find and migration, but runs one thread at a time, so every
 //   execution it explores is sequentially consistent; ThreadSanitizer checks the happens-before
@@ -110,9 +139,9 @@
 //   qemu-user, which runs AArch64 code on the x86 host's stronger (TSO) order. What no test here
 //   exercises is a reordering only weakly ordered hardware does: a relaxed or acquire load
 //   satisfied early, or two stores to different words seen in different orders by different
-//   threads. For those, the acquire/release pairs above (map.M1-M4, map.F1-F2, map.C1-C3, map.P1)
-//   rest on the argument alone until a run on real AArch64 or POWER hardware, or an exhaustive
-//   check under the C++ memory model (GenMC, CDSChecker; Debian has neither), covers them.
+//   threads. For those, the pairs above rest on the argument alone until a run on real AArch64 or
+//   POWER hardware, or an exhaustive check under the C++ memory model (GenMC, CDSChecker; Debian
+//   has neither), covers them.
 //
 // COST MODEL (writes to memory another thread may also write, per operation; the scheduled
 // build reports every write, and tests/map/map_cost_model_test.cpp checks each row)
@@ -125,29 +154,37 @@
 //   a stripe looks at the fill once per capacity/1024 of its claims, and at the live count once
 //   per 256 operations of its thread. Now and then an insert's housekeeping hands a retired
 //   table to the spare slot or the free list (a few CASes).
+//   While a migration runs, an insert adds one step: the zeroing of a chunk of the successor
+//   (32 lines of plain stores to memory nobody reads yet), or the freeze of a chunk (256 RMWs
+//   on 32 lines) with a CAS per live key copied, the chunk's flag and count, the cursor, and a
+//   stripe store for each of the two tables. An erase of a key whose frozen live word was not
+//   copied yet writes its erased word into the successor and one stripe more.
 //   churn, amortised: a migration freezes every cell once and copies every live key with one
 //   CAS, and a table of C cells starts at most a third full and migrates at 3/4 full, so at
 //   least 5C/12 claims pass between migrations: at most 2.4 freezes and 0.8 copies per claim,
-//   plus a few cursor and flag updates per 8,192-cell chunk. Measured: 4.9 per begin/end pair
-//   at 10,000 live, 2 of them the pair's own.
-//   Work of one operation: a find or an erase of an absent key reads its probe and nothing
-//   else. An insert or erase that meets a migration helps until it is done, and any helper may
-//   do all of it: at most a freeze of every cell of the old table (a line per 8 cells) and a
-//   copy of each live key, so one operation's work is bounded by the table, not by a constant.
-//   Single-threaded, the insert that starts a migration carries it alone (counted in the same
-//   test); with more threads the chunks are shared.
+//   plus the flag, count and cursor per chunk. Measured: 4.9 per begin/end pair at 10,000 live,
+//   2 of them the pair's own.
+//   Work of one operation: its probe (in each table of the chain it passes), plus for an insert
+//   at most one step. So the most lines one operation writes is bounded by the chunk, not the
+//   table: counted at 10,000 and at 1,000,000 live, at most 81 lines (the test allows 296: 32 to
+//   freeze, one per cell copied, 8 for flags, counters and the caller's own). The exceptions are
+//   the calls that finish migrations (for_each, stats(), reclaim()), and an insert that finds a
+//   successor's zeroing held up by a preempted helper just when it needs that successor: it
+//   prepares a replacement in full.
 //
 // INVARIANTS
 //   (map.I1) A key occupies at most one cell of a table (insert claims only the first unclaimed
 //       cell of its probe sequence, and stops at a cell already holding the key).
 //   (map.I2) A cell's key bits change only from 0 to a key; frozen words never change.
-//   (map.I3) Operations take effect only in the table in `current`: a successor is written only by
-//       copiers until it is published, and after that copiers change nothing (every key they
-//       copy is already in the successor, in the first cell of its probe that a late copier
-//       reaches). Late writes to a superseded table (a count, a base_live store) change nothing
-//       anyone reads as the map's contents.
-//   (map.I4) Every table has an unclaimed cell when published (fill < 3/4), so probes terminate; a
-//       probe that nevertheless wraps around treats the table as full and migrates.
+//   (map.I3) A key gets a cell in a table only after its cell in the previous table of the chain
+//       froze, and copies change nothing where the key has a cell: so a copy can never bring back
+//       a key erased (or overwrite one inserted) in the successor after the freeze.
+//   (map.I4) Every table has an unclaimed cell when it starts serving (fill < 3/4), so probes
+//       terminate; a probe that nevertheless wraps around treats the table as full: an insert or
+//       a copy goes on to its successor (started if need be), a find answers from what it carried,
+//       and an erase of a carried key that would need a cell there answers out_of_memory.
+//   (map.I5) A table is published (made current) only after every chunk of its predecessor is
+//       flagged, so operations that start in it miss no key of the predecessor.
 //
 // WHAT IT DOES NOT DO
 //   Keys must be in 1..max_key (2^56 - 1), values in 0..max_value (63); others are refused with
@@ -161,8 +198,8 @@
 //   When is retired memory freed? When no thread is inside an operation that began before the
 //   table was retired; the map's own inserts periodically reclaim (erases never do: an erase
 //   must not free or enter the kernel), and the destructor frees everything. Users need call
-//   nothing; reclaim() frees what it can at once and shrinks an oversized table. One freed
-//   table is kept as a spare for the next migration to the same size.
+//   nothing; reclaim() finishes running migrations, frees what it can at once and shrinks an
+//   oversized table. One freed table is kept as a spare for the next migration to the same size.
 //   May the map be destroyed while operations run? No: destruction requires quiescence.
 
 #include <atomic>
@@ -194,7 +231,8 @@ struct map_result {
   explicit operator bool() const noexcept { return status == map_status::ok; }
 };
 
-// A scan of the current table; for tests and benchmarks, meaningful when no operation runs.
+// A scan of the current table, taken after finishing any running migration; for tests and
+// benchmarks, meaningful when no operation runs.
 struct map_stats {
   std::size_t capacity = 0;       // cells in the current table
   std::size_t used_cells = 0;     // claimed cells: live plus erased keys
@@ -249,22 +287,26 @@ class concurrent_map {
   [[nodiscard]] map_result find(key_type key) const noexcept;
 
   // Removes key and hands back its value: ok, not_found, invalid_key, or out_of_memory in the one
-  // case where a migration in progress needs a larger table than it could allocate (the key is
-  // still present). An absent key writes nothing shared. Progress: lock-free.
+  // case where a migration must move the key into a table left without a free cell because no
+  // larger one could be allocated (the key is still present; see map.I4). An absent key writes
+  // nothing shared. Progress: lock-free.
   [[nodiscard]] map_result erase(key_type key) noexcept;
 
-  // Calls f(key, value) for live entries of the table current at the call: every key present
-  // for the whole call is visited exactly once; keys inserted or erased meanwhile may or may not
-  // be. f may call this map's operations. Progress: wait-free apart from f.
+  // Calls f(key, value) for live entries: every key present for the whole call is visited exactly
+  // once; keys inserted or erased meanwhile may or may not be. It first finishes any migration
+  // running (so that one table holds every key), then reads that table. If memory runs out
+  // before the migration is finished, it reads the chain of tables instead, where a key moved
+  // by a racing migration step may be visited twice. f may call this map's operations.
+  // Progress: lock-free, apart from f.
   template <class F>
   void for_each(F&& f) const;
 
   std::size_t size() const noexcept;
   map_stats stats() const noexcept;
 
-  // Gives memory back now: frees the retired tables no running operation can still reach, and
-  // shrinks a table four times larger than its live keys call for (a migration: it allocates
-  // the smaller table). The map does both on its own in its inserts; erase never does (an end
+  // Gives memory back now: finishes running migrations, frees the retired tables no running
+  // operation can still reach, and shrinks a table four times larger than its live keys call for
+  // (a migration: it allocates the smaller table). The map does both on its own in its inserts; erase never does (an end
   // must not allocate, free or enter the kernel), so after a burst of erases without inserts,
   // this is how the memory comes back.
   void reclaim() noexcept;
@@ -467,9 +509,9 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
       if (!detail::is_live(state)) return {map_status::not_found, 0};
       // From live, or from unclaimed when key is carried: the erased word then takes the cell,
       // so no copier can bring key back (map.I3).
-      if (p.cell->word.compare_exchange_weak(
-              word, detail::erased_word(key), std::memory_order_acq_rel,
-              std::memory_order_acquire)) {  // (map.M4) with map.M3
+      if (p.cell->word.compare_exchange_weak(word, detail::erased_word(key),
+                                             std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {  // (map.M4) with map.M3
         // No housekeeping here: reclaiming and shrinking are insert's and reclaim()'s, so
         // that an end never frees, allocates or issues the heavy fence.
         if (word != detail::unclaimed_word) {

@@ -100,7 +100,7 @@ struct table : reclaim::retired_node {
   alignas(64) atomic<std::uintptr_t> next_word{0};
   // Migration progress. cursor hands out chunks to freeze and copy (relaxed: a hint; a chunk
   // done twice is only done twice, since freezing and copying are idempotent); done counts chunks
-  // whose flag its helper set (map.C2), and the helper that completes the count publishes the
+  // whose flag its helper set (map.C1), and the helper that completes the count publishes the
   // successor.
   alignas(64) atomic<std::size_t> cursor{0};
   atomic<std::size_t> done{0};
