@@ -33,7 +33,9 @@
 //   is one shared atomic increment per begin and decrement per successful end (a begin refused
 //   as a duplicate counts in and out again); an unlimited registry (the default) has no counter
 //   and no shared write outside the map: a begin or an end writes the session's cell and
-//   nothing else another thread writes (tests/registry/registry_cost_model_test.cpp).
+//   nothing else another thread writes (tests/registry/registry_cost_model_test.cpp), except
+//   that while the map migrates a begin also moves the migration on by one chunk of 256 cells
+//   (concurrent_map.hpp, COST MODEL).
 //
 // SWEEPS AND STATE LIFETIME
 //   for_each and end_if hand states to user code, while a racing end may erase an entry and
@@ -58,7 +60,7 @@
 // PROGRESS AND HOT PATHS
 //   end (hit and miss) and the release: lock-free (the map's erase), no lock, no allocation, no
 //   exception, no logging. An end miss writes nothing shared. begin: lock-free; allocates only
-//   when the map migrates. Lookups: lock-free, write nothing shared. Sweeps: lock-free; a sweep
+//   when it starts a migration of the map. Lookups: lock-free, write nothing shared. Sweeps: lock-free; a sweep
 //   allocates one slot record the first time that many sweeps run at once.
 //
 // MEMORY ORDERING (tags registry.* on the operations below; the sweep.* tags are defined in
@@ -184,7 +186,8 @@ class basic_registry {
   // S_OK; E_ABORT after shutdown; E_POINTER for null; E_INVALIDARG for an address begin
   // refuses; SYNC_E_INVALID_OPERATION when the state has no matching begin (then nothing is
   // touched and nothing shared is written);
-  // E_OUTOFMEMORY in the rare case a migration of the map could not allocate (still enlisted).
+  // E_OUTOFMEMORY in the rare case a migration of the map had to move the session into a table
+  // left full because a larger one could not be allocated (still enlisted).
   // Progress: lock-free; no lock, allocation, exception or logging.
   [[nodiscard]] hresult end(state_type* state) noexcept {
     if (shut_down_.load(std::memory_order_relaxed))
