@@ -167,10 +167,12 @@
 //   Work of one operation: its probe (in each table of the chain it passes), plus for an insert
 //   at most one step. So the most lines one operation writes is bounded by the chunk, not the
 //   table: counted at 10,000 and at 1,000,000 live, at most 81 lines (the test allows 296: 32 to
-//   freeze, one per cell copied, 8 for flags, counters and the caller's own). The exceptions are
-//   the calls that finish migrations (for_each, stats(), reclaim()), and an insert that finds a
-//   successor's zeroing held up by a preempted helper just when it needs that successor: it
-//   prepares a replacement in full.
+//   freeze, one per cell copied, 8 for flags, counters and the caller's own). The exceptions:
+//   the calls that finish migrations (for_each, stats(), reclaim()), and an insert (or a copy)
+//   that finds every cell of a table claimed by other keys (the sampled fill check lagged behind
+//   a burst of claims, or a successor filled faster than its predecessor was copied into it):
+//   it needs that table's successor at once, so it zeroes the successor's remaining chunks
+//   itself, or, if a preempted helper holds one, prepares a replacement in full.
 //
 // INVARIANTS
 //   (map.I1) A key occupies at most one cell of a table (insert claims only the first unclaimed
