@@ -283,7 +283,7 @@ TEST(ConcurrentMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone)
   enlist::test::counting_resource memory;
   {
     concurrent_map map(0, &memory);
-    const std::uint64_t burst = enlist::test::scaled(200'000, 4), survivors = 300;
+    const std::uint64_t burst = enlist::test::scaled(200'000, 4), survivors = 20;
     std::unordered_map<key_type, std::uint64_t> expected;
     ASSERT_NO_FATAL_FAILURE(fill_and_empty(map, burst, survivors, expected));
     const auto before = map.stats();
@@ -316,8 +316,10 @@ TEST(ConcurrentMap, AMigrationThatRunsOutOfMemoryKeepsEveryKeyReachable) {
   enlist::test::counting_resource memory;
   {
     concurrent_map map(0, &memory);
-    // Few survivors: a successor small enough to fill up before the copying is done.
-    const std::uint64_t burst = enlist::test::scaled(200'000, 4), survivors = 100;
+    // Few survivors: a successor small enough to fill up before the copying is done. A small
+    // burst: the table keeps taking keys in its cells not yet frozen until it is full, and the
+    // last of those inserts probe most of it.
+    const std::uint64_t burst = enlist::test::scaled(20'000, 4), survivors = 20;
     std::unordered_map<key_type, std::uint64_t> expected;
     ASSERT_NO_FATAL_FAILURE(fill_and_empty(map, burst, survivors, expected));
     ASSERT_NO_FATAL_FAILURE(start_shrink(map, burst));
