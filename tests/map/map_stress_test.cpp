@@ -59,7 +59,8 @@ TEST(ConcurrentMapStress, DisjointKeysEndWithExactlyTheExpectedContents) {
     });
     ASSERT_EQ(failures.load(), 0u);
     std::unordered_map<key_type, std::uint64_t> contents;
-    map.for_each([&](key_type k, std::uint64_t v) { ASSERT_TRUE(contents.emplace(k, v).second); });
+    ASSERT_TRUE(map.for_each(
+        [&](key_type k, std::uint64_t v) { ASSERT_TRUE(contents.emplace(k, v).second); }));
     ASSERT_EQ(contents.size(), thread_count * per_thread / 2);
     for (std::uint64_t i = 0; i < thread_count * per_thread; ++i) {
       const auto it = contents.find(address(i + 1));
@@ -113,10 +114,10 @@ TEST(ConcurrentMapStress, SharedKeysEraseEachInsertAtMostOnce) {
     }
   });
   std::vector<std::int64_t> present(key_count);
-  map.for_each([&](key_type k, std::uint64_t v) {
+  ASSERT_TRUE(map.for_each([&](key_type k, std::uint64_t v) {
     ASSERT_EQ(address(v + 1), k);
     ++present[v];
-  });
+  }));
   std::int64_t total = 0;
   for (std::uint64_t k = 0; k < key_count; ++k) {
     std::int64_t balance = 0;

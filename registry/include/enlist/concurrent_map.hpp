@@ -72,7 +72,8 @@
 // that needs the successor now (its table full) replaces it with one it prepares in full, and
 // retires the other, which the held-up helper may still write while its guard protects it.
 // find and erase never take a step: they write nothing to migrate, and an erase never allocates.
-// for_each, stats() and reclaim() finish every running migration before they read.
+// for_each, stats() and reclaim() finish every running migration before they read (for_each
+// answers false when memory runs out first: see there).
 //
 // LINEARIZATION POINTS
 //   Key k's state is the word of its cell in the first table of the chain whose cell for k is
@@ -296,12 +297,19 @@ class concurrent_map {
 
   // Calls f(key, value) for live entries: every key present for the whole call is visited exactly
   // once; keys inserted or erased meanwhile may or may not be. It first finishes any migration
-  // running (so that one table holds every key), then reads that table. If memory runs out
-  // before the migration is finished, it reads the chain of tables instead, where a key moved
-  // by a racing migration step may be visited twice. f may call this map's operations.
-  // Progress: lock-free, apart from f.
+  // running (so that one table holds every key), then reads that table. Returns false, having
+  // visited nothing, when memory ran out before that migration could be finished: the keys are
+  // then spread over a chain of tables that racing migration steps move them along, and no walk
+  // of it can tell a key it visited from the same key moved on. f may call this map's
+  // operations. Progress: lock-free, apart from f.
   template <class F>
-  void for_each(F&& f) const;
+  [[nodiscard]] bool for_each(F&& f) const;
+
+  // As for_each, for callers to whom a second visit of a key is harmless (one that erases it):
+  // when memory runs out mid-migration it reads the chain of tables, where a key present for the
+  // whole call is visited at least once, and twice only if a racing step moves it meanwhile.
+  template <class F>
+  void for_each_at_least_once(F&& f) const;
 
   std::size_t size() const noexcept;
   map_stats stats() const noexcept;
@@ -366,6 +374,8 @@ class concurrent_map {
   bool finish_migrations(reclaim::thread_record& record) noexcept;
   // Whether a table after t in the chain has a cell (in any state) for key.
   static bool in_later_table(const detail::table& t, key_type key) noexcept;
+  template <class F>
+  void visit_live(const detail::table& first, bool whole_chain, F& f) const;
   // Freezes one chunk of t and copies its live keys on; false when a copy found no room and no
   // memory for it (the chunk stays unfinished, its keys still reachable through t).
   bool migrate_chunk(detail::table& t, std::size_t chunk, reclaim::thread_record& record) noexcept;
@@ -538,23 +548,36 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
 }
 
 template <class F>
-void concurrent_map::for_each(F&& f) const {
+bool concurrent_map::for_each(F&& f) const {
   const reclaim::epoch_guard guard;
-  // A running migration spreads the keys over two tables and moves them meanwhile; finishing it
-  // first leaves one table that holds every key present for the whole call. This changes no
-  // content, and the const_cast writes only when operations started a migration, which a const
-  // object never has.
+  // Finishing a migration changes no content; the const_cast writes only when operations
+  // started one, which a const object never has.
+  if (!const_cast<concurrent_map*>(this)->finish_migrations(guard.record())) return false;
+  visit_live(*load_current(), false, f);
+  return true;
+}
+
+template <class F>
+void concurrent_map::for_each_at_least_once(F&& f) const {
+  const reclaim::epoch_guard guard;
   const bool finished = const_cast<concurrent_map*>(this)->finish_migrations(guard.record());
-  const detail::table* const first = load_current();
-  for (const detail::table* t = first; t != nullptr;
-       t = finished ? nullptr : t->successor()) {  // (map.N1)
+  visit_live(*load_current(), !finished, f);
+}
+
+template <class F>
+void concurrent_map::visit_live(const detail::table& first, bool whole_chain, F& f) const {
+  // A finished migration leaves first holding every key present for the whole call: a migration
+  // started since copies keys on but leaves their frozen live words in first, visited there.
+  for (const detail::table* t = &first; t != nullptr;
+       t = whole_chain ? t->successor() : nullptr) {  // (map.N1)
     for (std::size_t i = 0; i < t->capacity; ++i) {
       const std::uint64_t word = t->cells[i].word.load(std::memory_order_acquire);  // (map.M2)
       if (!detail::is_live(word)) continue;
       const auto key = static_cast<key_type>(detail::key_of(word));
-      // Only when memory ran out mid-migration: a frozen live word counts unless a later table
-      // of the chain has a cell for its key (then that cell holds the key's state).
-      if (!finished && detail::is_frozen(word) && in_later_table(*t, key)) continue;
+      // A frozen live word counts unless a later table of the chain has a cell for its key (then
+      // that cell holds the key's state, map.I3). A copy made after this check is visited again
+      // in the later table; a key is never missed, since keys only move on down the chain.
+      if (whole_chain && detail::is_frozen(word) && in_later_table(*t, key)) continue;
       f(key, detail::value_of(word));
     }
   }

@@ -90,7 +90,10 @@ int enlist_is_enlisted(const enlist_registry* registry, const enlist_session_sta
 /* Sessions enlisted; weakly consistent while calls run. 0 for a NULL registry. */
 size_t enlist_registry_size(const enlist_registry* registry);
 
-/* End every canceled session, or every session; `ended` (may be NULL) receives how many. */
+/* End every canceled session, or every session; `ended` (may be NULL) receives how many.
+ * enlist_end_canceled returns ENLIST_E_OUTOFMEMORY, having ended nothing, when memory runs out
+ * while it finishes a migration of the registry's table; enlist_end_all ends every session
+ * whatever the memory. */
 enlist_hresult enlist_end_canceled(enlist_registry* registry, size_t* ended);
 enlist_hresult enlist_end_all(enlist_registry* registry, size_t* ended);
 

@@ -227,8 +227,9 @@ class basic_registry {
   // enlisted for the whole sweep is visited exactly once; one begun or ended meanwhile may or
   // may not be. f may call this registry (end the state it was handed, begin others, sweep).
   // If f throws, the sweep stops and the exception propagates; nothing is lost.
-  // S_OK with the number of calls; E_ABORT after shutdown; E_OUTOFMEMORY if the sweep could not
-  // get a hazard slot.
+  // S_OK with the number of calls; E_ABORT after shutdown; E_OUTOFMEMORY, having called f for
+  // nothing, if the sweep could not get a hazard slot or could not finish a migration of the map
+  // for want of memory (then sessions spread over two tables could not be visited exactly once).
   template <class F>
   [[nodiscard]] sweep_result for_each(F&& f) const {
     release_list owed;  // destroyed last: releases once the sweep is done with the registry
@@ -239,8 +240,9 @@ class basic_registry {
   }
 
   // Ends every session for which pred(state) is true (pred sees a live state), e.g. canceled
-  // ones. Weakly consistent like for_each. Returns the number it ended. The references of the
-  // sessions it ended are released after the walk, before it returns.
+  // ones. Weakly consistent like for_each, and like it E_OUTOFMEMORY, having ended nothing, when
+  // memory runs out. Returns the number it ended. The references of the sessions it ended are
+  // released after the walk, before it returns.
   template <class Pred>
   [[nodiscard]] sweep_result end_if(Pred&& pred) {
     release_list owed;  // destroyed last: releases once the sweep is done with the registry
@@ -255,7 +257,8 @@ class basic_registry {
     return end_if([](const state_type* state) { return Policy::is_canceled(state); });
   }
 
-  // Ends every session enlisted for the whole call. Returns the number it ended.
+  // Ends every session enlisted for the whole call, even when memory is short. Returns the
+  // number it ended.
   [[nodiscard]] sweep_result end_all() noexcept {
     if (shut_down_.load(std::memory_order_relaxed)) return {E_ABORT, 0};
     release_list owed;
@@ -356,8 +359,9 @@ class basic_registry {
 
   std::size_t end_every_session(const release_list& owed) noexcept {
     std::size_t ended = 0;
-    // Needs no protection: it never touches a state it has not erased (and so owns).
-    map_.for_each([this, &ended, &owed](std::uintptr_t key, std::uint64_t) {
+    // Needs no protection: it never touches a state it has not erased (and so owns). A second
+    // visit of a key finds it erased, so this ends every session even when memory is short.
+    map_.for_each_at_least_once([this, &ended, &owed](std::uintptr_t key, std::uint64_t) {
       if (end_session(state_at(key), owed) == S_OK) ++ended;
     });
     return ended;
@@ -371,7 +375,7 @@ class basic_registry {
     detail::sweep_protection::sweep guard(protection_);
     if (!guard.ok()) return {E_OUTOFMEMORY, 0};
     std::size_t count = 0;
-    map_.for_each([&](std::uintptr_t key, std::uint64_t) {
+    const bool swept = map_.for_each([&](std::uintptr_t key, std::uint64_t) {
       guard.protect(key);  // (sweep.P4, sweep.P5) with sweep.P7, sweep.P6
       // Ends the protection however visit leaves, and performs a release handed over meanwhile.
       struct unprotect_on_exit {
@@ -387,7 +391,7 @@ class basic_registry {
       const map_result entry = map_.find(key);
       if (entry && visit(state_at(key), static_cast<sync_provider_role>(entry.value))) ++count;
     });
-    return {S_OK, count};
+    return {swept ? S_OK : E_OUTOFMEMORY, count};
   }
 
   concurrent_map map_;
