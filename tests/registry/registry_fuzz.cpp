@@ -222,7 +222,8 @@ class thread_program {
     // Out of memory mid-migration, the sweep refuses rather than visit a session twice.
     if (swept.status == enlist::E_OUTOFMEMORY && may_run_out()) {
       ENLIST_FUZZ_CHECK(swept.count == 0);
-      for (std::size_t k = 0; k < own_states; ++k) ENLIST_FUZZ_CHECK(visits[k] == 0);
+      for (std::size_t k = 0; k < own_states; ++k)
+        ENLIST_FUZZ_CHECK(visits[k] == 0);
       return;
     }
     ENLIST_FUZZ_CHECK(swept.status == enlist::S_OK);
