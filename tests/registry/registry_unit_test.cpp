@@ -13,6 +13,7 @@
 #include "support/audited_state.hpp"
 #include "support/counting_resource.hpp"
 #include "support/recording_resource.hpp"
+#include "support/scale.hpp"
 
 namespace {
 
@@ -191,6 +192,56 @@ TEST(Registry, BeginThatCannotGrowTheMapIsOutOfMemoryAndLosesNothing) {
   EXPECT_EQ(sessions.begin(role::source, states.get(begun)), S_OK);
   EXPECT_EQ(sessions.end_all().count, begun + 1);
   EXPECT_EQ(states.audit_failures(), "");
+}
+
+// A sweep that hands states to its caller first finishes a running migration of the map, so that
+// one table holds every session and each is visited once. When memory runs out before it can,
+// the sweep refuses and visits nothing. An end of a session the migration has not moved yet may
+// need room it cannot get either: end_all and shutdown say so and leave that session enlisted,
+// and the destructor, which needs no room, releases it.
+TEST(Registry, SweepsThatCannotFinishAMigrationSaySoAndTheDestructorReleasesWhatTheyLeft) {
+  enlist::test::counting_resource resource;
+  const std::size_t burst = enlist::test::scaled(200'000, 4), survivors = 20, spare = 4096;
+  state_pool states(burst + 1 + spare);
+  {
+    registry sessions({.resource = &resource});
+    for (std::size_t i = 0; i < burst; ++i)
+      ASSERT_EQ(sessions.begin(role::source, states.get(i)), S_OK);
+    for (std::size_t i = survivors; i < burst; ++i)
+      ASSERT_EQ(sessions.end(states.get(i)), S_OK);
+    ASSERT_EQ(sessions.for_each([](session_state*, role) {}).count, survivors);  // grown
+    // Churn of one session until housekeeping starts shrinking the emptied table.
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_EQ(sessions.begin(role::source, states.get(burst)), S_OK);
+      ASSERT_EQ(sessions.end(states.get(burst)), S_OK);
+    }
+    // New sessions fill the small successor before its predecessor is copied into it, and the
+    // table that would take the overflow cannot be allocated.
+    resource.fail_allocations(true);
+    std::size_t begun = survivors;
+    hresult last = S_OK;
+    for (std::size_t i = burst + 1; i < states.size() && last == S_OK; ++i) {
+      last = sessions.begin(role::destination, states.get(i));
+      if (last == S_OK) ++begun;
+    }
+    ASSERT_EQ(last, E_OUTOFMEMORY) << "the premise: memory ran out mid-migration";
+    states.get(0)->cancel();
+    bool visited = false;
+    const sweep_result swept = sessions.for_each([&](session_state*, role) { visited = true; });
+    EXPECT_EQ(swept.status, E_OUTOFMEMORY);
+    EXPECT_EQ(swept.count, 0u);
+    EXPECT_FALSE(visited);
+    EXPECT_EQ(sessions.end_canceled().status, E_OUTOFMEMORY);
+    EXPECT_TRUE(sessions.is_enlisted(states.get(0))) << "a refused sweep ends nothing";
+    const sweep_result ended = sessions.end_all();
+    EXPECT_EQ(ended.status, E_OUTOFMEMORY) << "the premise: an end found no room";
+    EXPECT_LT(ended.count, begun);
+    EXPECT_EQ(sessions.size(), begun - ended.count);
+    EXPECT_EQ(sessions.shutdown(), E_OUTOFMEMORY);
+    EXPECT_TRUE(sessions.is_shut_down());
+  }
+  EXPECT_EQ(states.audit_failures(), "");
+  resource.fail_allocations(false);
 }
 
 TEST(Registry, ForEachVisitsEverySessionWithItsRole) {

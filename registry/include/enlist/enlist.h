@@ -91,13 +91,15 @@ int enlist_is_enlisted(const enlist_registry* registry, const enlist_session_sta
 size_t enlist_registry_size(const enlist_registry* registry);
 
 /* End every canceled session, or every session; `ended` (may be NULL) receives how many.
- * enlist_end_canceled returns ENLIST_E_OUTOFMEMORY, having ended nothing, when memory runs out
- * while it finishes a migration of the registry's table; enlist_end_all ends every session
- * whatever the memory. */
+ * ENLIST_E_OUTOFMEMORY when memory ran out: enlist_end_canceled then ended nothing (it could not
+ * finish a migration of the registry's table), and enlist_end_all left enlisted the sessions
+ * whose end met that migration (as enlist_end_session would). */
 enlist_hresult enlist_end_canceled(enlist_registry* registry, size_t* ended);
 enlist_hresult enlist_end_all(enlist_registry* registry, size_t* ended);
 
-/* Ends every session; every later call on the registry returns ENLIST_E_ABORT. */
+/* Ends every session; every later call on the registry returns ENLIST_E_ABORT. Returns
+ * ENLIST_E_OUTOFMEMORY, shut down all the same, when a session could not be ended for want of
+ * memory; enlist_registry_destroy releases it. */
 enlist_hresult enlist_shutdown(enlist_registry* registry);
 
 /* Name ("SYNC_E_INVALID_OPERATION") and one-sentence meaning of a status code; static strings. */

@@ -55,7 +55,8 @@
 //   shutdown() ends every session, and from then on every call returning hresult returns
 //   E_ABORT. A begin racing with shutdown re-checks the flag after its insert (registry.G2,
 //   registry.G3, paired with shutdown's heavy fence registry.G4) and withdraws its entry, so no
-//   session is left behind. The destructor ends every session; it requires that no call is running.
+//   session is left behind. The destructor releases every session still enlisted (after a shutdown
+//   that ran out of memory, some may be); it requires that no call is running.
 //
 // PROGRESS AND HOT PATHS
 //   end (hit and miss) and the release: lock-free (the map's erase), no lock, no allocation, no
@@ -140,8 +141,11 @@ class basic_registry {
         capacity_(options.capacity),
         limited_(options.capacity != registry_options::unlimited) {}
   ~basic_registry() {
+    // No call is running: each entry's reference is released where it stands, without the erase
+    // that may need room a migration cannot get, and the walk of the tables is exact.
     release_list owed;
-    end_every_session(owed);
+    map_.for_each_at_least_once(
+        [this, &owed](std::uintptr_t key, std::uint64_t) { owed.add(state_at(key)); });
   }
   basic_registry(const basic_registry&) = delete;
   basic_registry& operator=(const basic_registry&) = delete;
@@ -257,21 +261,23 @@ class basic_registry {
     return end_if([](const state_type* state) { return Policy::is_canceled(state); });
   }
 
-  // Ends every session enlisted for the whole call, even when memory is short. Returns the
-  // number it ended.
+  // Ends every session enlisted for the whole call. Returns the number it ended; E_OUTOFMEMORY
+  // when some end met a migration that could not move its session for want of memory (as end
+  // does), and those sessions stay enlisted.
   [[nodiscard]] sweep_result end_all() noexcept {
     if (shut_down_.load(std::memory_order_relaxed)) return {E_ABORT, 0};
     release_list owed;
-    return {S_OK, end_every_session(owed)};
+    return end_every_session(owed);
   }
 
   // Ends every session and refuses every later call with E_ABORT (including a second shutdown).
+  // E_OUTOFMEMORY when, as in end_all, a session could not be ended for want of memory: the
+  // registry is shut down all the same, and its destructor releases that session.
   [[nodiscard]] hresult shutdown() noexcept {
     if (shut_down_.exchange(true, std::memory_order_relaxed)) return E_ABORT;
     reclaim::heavy_fence();  // (registry.G4) with registry.G2, registry.G3
     release_list owed;
-    end_every_session(owed);
-    return S_OK;
+    return end_every_session(owed).status;
   }
 
  private:
@@ -357,14 +363,17 @@ class basic_registry {
     if (!protection_.hand_off(key)) owed.add(state_at(key));
   }
 
-  std::size_t end_every_session(const release_list& owed) noexcept {
-    std::size_t ended = 0;
-    // Needs no protection: it never touches a state it has not erased (and so owns). A second
-    // visit of a key finds it erased, so this ends every session even when memory is short.
-    map_.for_each_at_least_once([this, &ended, &owed](std::uintptr_t key, std::uint64_t) {
-      if (end_session(state_at(key), owed) == S_OK) ++ended;
+  // S_OK, or E_OUTOFMEMORY when an end found no room (see end); counts the sessions it ended.
+  sweep_result end_every_session(const release_list& owed) noexcept {
+    sweep_result result{S_OK, 0};
+    // Needs no protection: it never touches a state it has not erased (and so owns). Nor an
+    // exact walk: a second visit of a key finds it erased.
+    map_.for_each_at_least_once([this, &result, &owed](std::uintptr_t key, std::uint64_t) {
+      const hresult ended = end_session(state_at(key), owed);
+      if (ended == S_OK) ++result.count;
+      if (ended == E_OUTOFMEMORY) result.status = E_OUTOFMEMORY;
     });
-    return ended;
+    return result;
   }
 
   // Runs visit(state, role) -> bool for each enlisted session under protection; counts trues.
