@@ -145,7 +145,7 @@ class basic_registry {
     // that may need room a migration cannot get, and the walk of the tables is exact.
     release_list owed;
     map_.for_each_at_least_once(
-        [this, &owed](std::uintptr_t key, std::uint64_t) { owed.add(state_at(key)); });
+        [&owed](std::uintptr_t key, std::uint64_t) { owed.add(state_at(key)); });
   }
   basic_registry(const basic_registry&) = delete;
   basic_registry& operator=(const basic_registry&) = delete;
