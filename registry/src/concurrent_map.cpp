@@ -207,7 +207,15 @@ table* concurrent_map::prepared_successor(table& t) noexcept {
 
 void concurrent_map::prepare_chunk(table& t, table& successor) noexcept {
   const std::size_t chunk = successor.prepare_cursor.fetch_add(1, std::memory_order_relaxed);
-  if (chunk >= successor.chunk_count) return;
+  if (chunk >= successor.chunk_count) {
+    // Every chunk is taken but the successor is still unprepared: a zeroer holds one, perhaps
+    // preempted, and cannot be relieved (a late zeroing would wipe what was written since). With
+    // more threads than cores it may not run again for many time slices, while t fills up and
+    // its probes grow long. So once as many steps as there are chunks found nothing to zero,
+    // the step after that starts a fresh successor, which is zeroed a chunk a step again.
+    if (chunk == 2 * successor.chunk_count) replace_unprepared(t, successor);
+    return;
+  }
   successor.prepare_chunk(chunk);
   if (successor.prepared.fetch_add(1, std::memory_order_acq_rel) + 1 !=
       successor.chunk_count) {  // (map.Z1)
@@ -218,6 +226,19 @@ void concurrent_map::prepare_chunk(table& t, table& successor) noexcept {
   t.next_word.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&successor),
                                       std::memory_order_release,
                                       std::memory_order_relaxed);  // (map.N2) with map.N1
+}
+
+void concurrent_map::replace_unprepared(table& t, table& successor) noexcept {
+  table* const replacement = make_table(successor.capacity);
+  if (replacement == nullptr) return;  // t keeps serving; a full t prepares one in full
+  std::uintptr_t expected = reinterpret_cast<std::uintptr_t>(&successor) | table::unprepared_bit;
+  if (t.next_word.compare_exchange_strong(
+          expected, reinterpret_cast<std::uintptr_t>(replacement) | table::unprepared_bit,
+          std::memory_order_release, std::memory_order_relaxed)) {  // (map.N2)
+    retire(&successor);  // the held-up zeroer may still write to it, inside its guard
+    return;
+  }
+  discard_unpublished(replacement);  // prepared or replaced meanwhile
 }
 
 bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {

@@ -68,9 +68,13 @@
 // keys pass down the chain: a copy that meets a frozen unclaimed cell goes on to the next table.
 // A step that finds a chunk of the cursor's second round still unflagged (its helper preempted)
 // redoes it: freezing and copying are idempotent. A step that finds a successor's zeroing held up
-// by such a helper cannot redo it (a late zeroing would wipe what was written since); an insert
-// that needs the successor now (its table full) replaces it with one it prepares in full, and
-// retires the other, which the held-up helper may still write while its guard protects it.
+// by such a helper cannot redo it (a late zeroing would wipe what was written since). Instead,
+// once as many steps as the successor has chunks found nothing left to zero, the next one
+// replaces it with a fresh unprepared successor, zeroed a chunk a step in its turn (with more
+// threads than cores a preempted zeroer may not run again for many time slices, while the old
+// table fills up); an insert that needs the successor now (its table full) replaces it with one
+// it prepares in full. Either retires the other, which the held-up helper may still write while
+// its guard protects it.
 // find and erase never take a step: they write nothing to migrate, and an erase never allocates.
 // for_each, stats() and reclaim() finish every running migration before they read (for_each
 // answers false when memory runs out first: see there).
@@ -95,7 +99,7 @@
 //   and the chain ends at a table with free cells).
 //   insert, erase: lock-free. A CAS fails only when another operation's CAS succeeded; steps are
 //   bounded and shared, and nothing ever waits for another thread's step: a held-up chunk is
-//   redone, and a held-up successor is replaced when it is needed.
+//   redone, and a held-up successor is replaced.
 //   Only inserts and reclaim() allocate (a successor, or its replacement) and free (retired
 //   tables, with the heavy fence that needs). An erase never allocates, frees or enters the
 //   kernel, and writes only its key's cell and counter stripes (one; two when it erases a key
@@ -362,7 +366,8 @@ class concurrent_map {
   bool start_migration(detail::table& t, std::size_t capacity) noexcept;
   // Zeroes one chunk of t's unprepared successor (bounded work); the last one makes it t's
   // prepared successor.
-  static void prepare_chunk(detail::table& t, detail::table& successor) noexcept;
+  void prepare_chunk(detail::table& t, detail::table& successor) noexcept;
+  void replace_unprepared(detail::table& t, detail::table& successor) noexcept;
   // t's successor, prepared here if need be: the chunks nobody took are zeroed, and one that a
   // helper holds makes this replace the successor with one prepared in full. nullptr when no
   // migration has started, or when the replacement cannot be allocated.
