@@ -194,15 +194,22 @@ table* concurrent_map::prepared_successor(table& t) noexcept {
     table* const replacement = make_table(successor->capacity);
     if (replacement == nullptr) return nullptr;
     replacement->prepare_all();
-    std::uintptr_t expected = word;
-    if (t.next_word.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(replacement),
-                                            std::memory_order_release,
-                                            std::memory_order_relaxed)) {  // (map.N2)
-      retire(successor);
-      return replacement;
-    }
-    discard_unpublished(replacement);
+    if (replace_successor(t, *successor, *replacement, false)) return replacement;
   }
+}
+
+bool concurrent_map::replace_successor(table& t, table& successor, table& replacement,
+                                       bool replacement_unprepared) noexcept {
+  std::uintptr_t expected = reinterpret_cast<std::uintptr_t>(&successor) | table::unprepared_bit;
+  const std::uintptr_t desired = reinterpret_cast<std::uintptr_t>(&replacement) |
+                                 (replacement_unprepared ? table::unprepared_bit : 0);
+  if (t.next_word.compare_exchange_strong(expected, desired, std::memory_order_release,
+                                          std::memory_order_relaxed)) {  // (map.N2) with map.N1
+    retire(&successor);  // the held-up zeroer may still write to it, inside its guard
+    return true;
+  }
+  discard_unpublished(&replacement);  // prepared or replaced meanwhile
+  return false;
 }
 
 void concurrent_map::prepare_chunk(table& t, table& successor) noexcept {
@@ -213,7 +220,11 @@ void concurrent_map::prepare_chunk(table& t, table& successor) noexcept {
     // more threads than cores it may not run again for many time slices, while t fills up and
     // its probes grow long. So once as many steps as there are chunks found nothing to zero,
     // the step after that starts a fresh successor, which is zeroed a chunk a step again.
-    if (chunk == 2 * successor.chunk_count) replace_unprepared(t, successor);
+    // An allocation failure changes nothing: t keeps serving, and a full t prepares one in full.
+    if (chunk != 2 * successor.chunk_count) return;
+    if (table* const replacement = make_table(successor.capacity)) {
+      replace_successor(t, successor, *replacement, true);
+    }
     return;
   }
   successor.prepare_chunk(chunk);
@@ -226,19 +237,6 @@ void concurrent_map::prepare_chunk(table& t, table& successor) noexcept {
   t.next_word.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(&successor),
                                       std::memory_order_release,
                                       std::memory_order_relaxed);  // (map.N2) with map.N1
-}
-
-void concurrent_map::replace_unprepared(table& t, table& successor) noexcept {
-  table* const replacement = make_table(successor.capacity);
-  if (replacement == nullptr) return;  // t keeps serving; a full t prepares one in full
-  std::uintptr_t expected = reinterpret_cast<std::uintptr_t>(&successor) | table::unprepared_bit;
-  if (t.next_word.compare_exchange_strong(
-          expected, reinterpret_cast<std::uintptr_t>(replacement) | table::unprepared_bit,
-          std::memory_order_release, std::memory_order_relaxed)) {  // (map.N2)
-    retire(&successor);  // the held-up zeroer may still write to it, inside its guard
-    return;
-  }
-  discard_unpublished(replacement);  // prepared or replaced meanwhile
 }
 
 bool concurrent_map::start_migration(table& t, std::size_t capacity) noexcept {
@@ -433,7 +431,7 @@ std::size_t concurrent_map::size() const noexcept {
 map_stats concurrent_map::stats() const noexcept {
   const reclaim::epoch_guard guard;
   // As for_each: a running migration is finished first, so that one table holds every key.
-  const_cast<concurrent_map*>(this)->finish_migrations(guard.record());
+  const bool finished = const_cast<concurrent_map*>(this)->finish_migrations(guard.record());
   const table& t = *load_current();
   map_stats s;
   s.capacity = t.capacity;
@@ -453,7 +451,8 @@ map_stats concurrent_map::stats() const noexcept {
   }
   // A migration left unfinished for want of memory spreads the keys over the chain: counted there,
   // exactly when no operation runs.
-  for_each_at_least_once([&](key_type, value_type) { ++s.live; });
+  auto count_live = [&s](key_type, value_type) { ++s.live; };
+  visit_live(t, !finished, count_live);
   for (const table* u = t.successor(); u != nullptr; u = u->successor()) {  // (map.N1)
     s.table_bytes += u->bytes;
   }

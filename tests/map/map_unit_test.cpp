@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory_resource>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <unordered_map>
@@ -263,102 +264,97 @@ void expect_contents(const concurrent_map& map,
   EXPECT_EQ(visited, expected);
 }
 
-// Grows the map to `burst` keys, then erases all but the first `survivors`, which it records;
-// no migration is left running.
-void fill_and_empty(concurrent_map& map, std::uint64_t burst, std::uint64_t survivors,
-                    std::unordered_map<key_type, std::uint64_t>& expected) {
-  for (std::uint64_t i = 0; i < burst; ++i)
-    ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
-  for (std::uint64_t i = survivors; i < burst; ++i)
-    ASSERT_TRUE(map.erase(address(i)));
-  for (std::uint64_t i = 0; i < survivors; ++i)
-    expected.emplace(address(i), value_for(i));
-  static_cast<void>(map.stats());  // finishes the growth the burst may have left running
-}
-
-// Inserts and erases one key (`burst`, unused) until housekeeping, every 256 inserts, has
-// started shrinking the emptied table.
-void start_shrink(concurrent_map& map, std::uint64_t burst) {
-  for (int i = 0; i < 300; ++i) {
-    ASSERT_EQ(map.insert(address(burst), 0), map_status::ok);
-    ASSERT_TRUE(map.erase(address(burst)));
-  }
-}
-
-// A table emptied by erases shrinks into a small successor, one chunk per insert; inserts of new
-// keys that come faster than that fill the successor before its predecessor is copied, and the
-// successor then migrates in its turn, behind it: a chain of tables, which must lose nothing.
-TEST(ConcurrentMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone) {
-  enlist::test::counting_resource memory;
-  {
-    concurrent_map map(0, &memory);
-    const std::uint64_t burst = enlist::test::scaled(200'000, 4), survivors = 20;
-    std::unordered_map<key_type, std::uint64_t> expected;
-    ASSERT_NO_FATAL_FAILURE(fill_and_empty(map, burst, survivors, expected));
-    const auto before = map.stats();
-    ASSERT_NO_FATAL_FAILURE(start_shrink(map, burst));
-    const std::uint64_t fresh = before.capacity / 512;  // half as many as the chunks to copy
-    for (std::uint64_t i = burst + 1; i <= burst + fresh; ++i) {
-      ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
+// A map grown to a burst of keys and emptied to a few survivors (recorded in `expected`), whose
+// shrink has just started: its successor is small enough for a few inserts of new keys to fill it
+// before the large table is copied into it.
+class ShrinkingMap : public ::testing::Test {
+ protected:
+  // Starts the shrink; returns the statistics of the table being shrunk, taken just before.
+  enlist::map_stats start() {
+    for (std::uint64_t i = 0; i < burst; ++i)
+      EXPECT_EQ(map->insert(address(i), value_for(i)), map_status::ok);
+    for (std::uint64_t i = survivors; i < burst; ++i)
+      EXPECT_TRUE(map->erase(address(i)));
+    for (std::uint64_t i = 0; i < survivors; ++i)
       expected.emplace(address(i), value_for(i));
-      // Finds only: for_each and stats() finish running migrations.
-      if (i % 32 != 0) continue;
-      for (const auto& [key, value] : expected)
-        ASSERT_EQ(map.find(key).value, value);
+    // stats() finishes the growth the burst may have left running.
+    const enlist::map_stats before = map->stats();
+    // Housekeeping, every 256 inserts, starts the shrink; the key inserted is `burst`, unused.
+    for (int i = 0; i < 300; ++i) {
+      EXPECT_EQ(map->insert(address(burst), 0), map_status::ok);
+      EXPECT_TRUE(map->erase(address(burst)));
     }
-    ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
-    const auto after = map.stats();
-    EXPECT_LT(after.capacity, before.capacity) << "the premise: the table shrank";
-    EXPECT_GE(after.migrations - before.migrations, 2U)
-        << "the premise: a successor migrated behind its predecessor";
-    EXPECT_EQ(after.live, expected.size());
-    for (const auto& [key, value] : expected)
-      ASSERT_TRUE(map.erase(key));
-    expect_contents(map, {});
+    return before;
   }
-  EXPECT_EQ(memory.outstanding_bytes(), 0u) << "a table was leaked";
+
+  void TearDown() override {
+    map.reset();
+    EXPECT_EQ(memory.outstanding_bytes(), 0u) << "a table was leaked";
+  }
+
+  const std::uint64_t burst = enlist::test::scaled(200'000, 4);
+  static constexpr std::uint64_t survivors = 20;
+  enlist::test::counting_resource memory;  // declared before the map, which it must outlive
+  std::optional<concurrent_map> map{std::in_place, 0, &memory};
+  std::unordered_map<key_type, std::uint64_t> expected;
+};
+
+// Inserts of new keys that come faster than the shrink's steps fill the successor before its
+// predecessor is copied, and the successor then migrates in its turn, behind it: a chain of
+// tables, which must lose nothing.
+TEST_F(ShrinkingMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone) {
+  const enlist::map_stats before = start();
+  const std::uint64_t fresh = before.capacity / 512;  // half as many as the chunks to copy
+  for (std::uint64_t i = burst + 1; i <= burst + fresh; ++i) {
+    ASSERT_EQ(map->insert(address(i), value_for(i)), map_status::ok);
+    expected.emplace(address(i), value_for(i));
+    // Finds only: for_each and stats() finish running migrations.
+    if (i % 32 != 0) continue;
+    for (const auto& [key, value] : expected)
+      ASSERT_EQ(map->find(key).value, value);
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_contents(*map, expected));
+  const auto after = map->stats();
+  EXPECT_LT(after.capacity, before.capacity) << "the premise: the table shrank";
+  EXPECT_GE(after.migrations - before.migrations, 2U)
+      << "the premise: a successor migrated behind its predecessor";
+  EXPECT_EQ(after.live, expected.size());
+  for (const auto& [key, value] : expected)
+    ASSERT_TRUE(map->erase(key));
+  expect_contents(*map, {});
 }
 
 // The same, but memory runs out while the chain would grow: copies that find no room leave their
 // chunk unfinished, inserts answer out_of_memory, and every key stays where reads find it.
-TEST(ConcurrentMap, AMigrationThatRunsOutOfMemoryKeepsEveryKeyReachable) {
-  enlist::test::counting_resource memory;
-  {
-    concurrent_map map(0, &memory);
-    // Few survivors: a successor small enough to fill up before the copying is done.
-    const std::uint64_t burst = enlist::test::scaled(200'000, 4), survivors = 20;
-    std::unordered_map<key_type, std::uint64_t> expected;
-    ASSERT_NO_FATAL_FAILURE(fill_and_empty(map, burst, survivors, expected));
-    ASSERT_NO_FATAL_FAILURE(start_shrink(map, burst));
-    memory.fail_allocations(true);
-    std::uint64_t next = burst + 1;
-    map_status last = map_status::ok;
-    while ((last = map.insert(address(next), value_for(next))) == map_status::ok) {
-      expected.emplace(address(next), value_for(next));
-      ++next;
-    }
-    EXPECT_EQ(last, map_status::out_of_memory);
-    ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
-    // A sweep cannot finish the migration either: it refuses rather than risk a second visit.
-    bool visited = false;
-    EXPECT_FALSE(map.for_each([&](key_type, std::uint64_t) { visited = true; }));
-    EXPECT_FALSE(visited);
-    // Reads and erases go on without memory; so do inserts of keys already present.
-    for (std::uint64_t i = 0; i < survivors; i += 2) {
-      ASSERT_EQ(map.insert(address(i), 0), map_status::exists);
-      ASSERT_EQ(map.erase(address(i)).value, value_for(i));
-      expected.erase(address(i));
-    }
-    ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
-    memory.fail_allocations(false);
-    for (std::uint64_t i = next; i < next + 5000; ++i) {
-      ASSERT_EQ(map.insert(address(i), value_for(i)), map_status::ok);
-      expected.emplace(address(i), value_for(i));
-    }
-    ASSERT_NO_FATAL_FAILURE(expect_contents(map, expected));
-    EXPECT_EQ(map.stats().live, expected.size());
+TEST_F(ShrinkingMap, AMigrationThatRunsOutOfMemoryKeepsEveryKeyReachable) {
+  start();
+  memory.fail_allocations(true);
+  std::uint64_t next = burst + 1;
+  map_status last = map_status::ok;
+  while ((last = map->insert(address(next), value_for(next))) == map_status::ok) {
+    expected.emplace(address(next), value_for(next));
+    ++next;
   }
-  EXPECT_EQ(memory.outstanding_bytes(), 0u) << "a table was leaked";
+  EXPECT_EQ(last, map_status::out_of_memory);
+  ASSERT_NO_FATAL_FAILURE(expect_contents(*map, expected));
+  // A sweep cannot finish the migration either: it refuses rather than risk a second visit.
+  bool visited = false;
+  EXPECT_FALSE(map->for_each([&](key_type, std::uint64_t) { visited = true; }));
+  EXPECT_FALSE(visited);
+  // Reads and erases go on without memory; so do inserts of keys already present.
+  for (std::uint64_t i = 0; i < survivors; i += 2) {
+    ASSERT_EQ(map->insert(address(i), 0), map_status::exists);
+    ASSERT_EQ(map->erase(address(i)).value, value_for(i));
+    expected.erase(address(i));
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_contents(*map, expected));
+  memory.fail_allocations(false);
+  for (std::uint64_t i = next; i < next + 5000; ++i) {
+    ASSERT_EQ(map->insert(address(i), value_for(i)), map_status::ok);
+    expected.emplace(address(i), value_for(i));
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_contents(*map, expected));
+  EXPECT_EQ(map->stats().live, expected.size());
 }
 
 }  // namespace

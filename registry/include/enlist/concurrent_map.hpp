@@ -367,11 +367,14 @@ class concurrent_map {
   // Zeroes one chunk of t's unprepared successor (bounded work); the last one makes it t's
   // prepared successor.
   void prepare_chunk(detail::table& t, detail::table& successor) noexcept;
-  void replace_unprepared(detail::table& t, detail::table& successor) noexcept;
   // t's successor, prepared here if need be: the chunks nobody took are zeroed, and one that a
   // helper holds makes this replace the successor with one prepared in full. nullptr when no
   // migration has started, or when the replacement cannot be allocated.
   detail::table* prepared_successor(detail::table& t) noexcept;
+  // Makes `replacement` t's successor in place of the held-up, unprepared `successor`, which is
+  // retired; false, with `replacement` discarded, when t's successor changed meanwhile.
+  bool replace_successor(detail::table& t, detail::table& successor, detail::table& replacement,
+                         bool replacement_unprepared) noexcept;
   // One chunk of the first unfinished migration along the chain from t (bounded work), and all of
   // every migration in the chain (then the last table is current).
   void help_migrate(detail::table& t, reclaim::thread_record& record) noexcept;
