@@ -31,7 +31,9 @@
 //   latency       per-call latency (p50_ns, p99_ns, p999_ns counters) of the begin_end calls
 //                 (each begin and each end timed) and of provider_mix (each call), measured
 //                 inside the same rounds: a sample is one call's own duration, preemption
-//                 included.
+//                 included. The begins and the successful ends are also counted apart
+//                 (begin_p99_ns, begin_p999_ns, end_p99_ns, end_p999_ns): a map may put work on
+//                 one of the two (enlist's begins carry its migration steps; its ends never do).
 //   memory        heap bytes held per live session after beginning N sessions
 //                 (bytes_per_session counter; mallinfo2 delta, see support/heap.hpp).
 // Map level (enlist's bare map against peers' maps, no contract):
@@ -376,7 +378,11 @@ template <class B>
 void latency(benchmark::State& st, int threads, std::size_t live, latency_mix mix) {
   auto& w = world_for<contract_world<B>>("latency", B::name, live);
   (void)ns_per_tick();  // calibrated before the first round
-  std::vector<latency_histogram> histograms(static_cast<std::size_t>(threads));
+  // Per thread: every call, and apart from that, begins and successful ends.
+  struct call_histograms {
+    latency_histogram all, begins, ends;
+  };
+  std::vector<call_histograms> histograms(static_cast<std::size_t>(threads));
   const auto targets = targets_per_thread(threads, access::uniform, live);
   std::vector<cursor> cursors(static_cast<std::size_t>(threads));
   measure(
@@ -387,18 +393,19 @@ void latency(benchmark::State& st, int threads, std::size_t live, latency_mix mi
         const auto own = state_arena::get().own(t);
         const auto absent = state_arena::get().absent(t);
         const auto role = role_of_thread(t);
-        latency_histogram& h = histograms[static_cast<std::size_t>(t)];
+        call_histograms& h = histograms[static_cast<std::size_t>(t)];
         cursor& c = cursors[static_cast<std::size_t>(t)];
-        auto timed = [&h](auto&& call) {
+        auto timed = [&h](auto&& call, latency_histogram* kind = nullptr) {
           const std::uint64_t t0 = ticks();
           const auto result = call();
           const std::uint64_t t1 = ticks();
-          h.add(t1 - t0);
+          h.all.add(t1 - t0);
+          if (kind != nullptr) kind->add(t1 - t0);
           return result;
         };
         return run_until_stopped(signal, [&](std::int64_t& failures) {
           bench_state* s = &own[c.i];
-          failures += timed([&] { return w.backend.begin(role, s); }) != S_OK;
+          failures += timed([&] { return w.backend.begin(role, s); }, &h.begins) != S_OK;
           if (mix == latency_mix::provider_mix) {
             for (std::size_t k = 0; k < mix_lookups; ++k) {
               const session_state* target = mine[(c.j + k) & (ring - 1)];
@@ -407,21 +414,30 @@ void latency(benchmark::State& st, int threads, std::size_t live, latency_mix mi
             failures +=
                 timed([&] { return w.backend.end(&absent[c.i]); }) != SYNC_E_INVALID_OPERATION;
           }
-          failures += timed([&] { return w.backend.end(s); }) != S_OK;
+          failures += timed([&] { return w.backend.end(s); }, &h.ends) != S_OK;
           c.i = (c.i + 1) & (own_per_thread - 1);
           c.j = (c.j + mix_lookups) & (ring - 1);
         });
       },
       mix == latency_mix::provider_mix ? mix_lookups + 3 : 2, w.setup_failures);
-  latency_histogram all;
-  for (const auto& h : histograms)
-    all.merge(h);
+  call_histograms merged;
+  for (const auto& h : histograms) {
+    merged.all.merge(h.all);
+    merged.begins.merge(h.begins);
+    merged.ends.merge(h.ends);
+  }
   const double scale = ns_per_tick();
-  auto ns = [&](double q) { return static_cast<double>(all.quantile(q)) * scale; };
-  st.counters["p50_ns"] = ns(0.50);
-  st.counters["p99_ns"] = ns(0.99);
-  st.counters["p999_ns"] = ns(0.999);
-  st.counters["samples"] = static_cast<double>(all.total());
+  auto ns = [scale](const latency_histogram& h, double q) {
+    return static_cast<double>(h.quantile(q)) * scale;
+  };
+  st.counters["p50_ns"] = ns(merged.all, 0.50);
+  st.counters["p99_ns"] = ns(merged.all, 0.99);
+  st.counters["p999_ns"] = ns(merged.all, 0.999);
+  st.counters["begin_p99_ns"] = ns(merged.begins, 0.99);
+  st.counters["begin_p999_ns"] = ns(merged.begins, 0.999);
+  st.counters["end_p99_ns"] = ns(merged.ends, 0.99);
+  st.counters["end_p999_ns"] = ns(merged.ends, 0.999);
+  st.counters["samples"] = static_cast<double>(merged.all.total());
   B::quiesce();  // deferred frees must not run during the next benchmark
 }
 
