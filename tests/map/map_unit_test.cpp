@@ -269,22 +269,21 @@ void expect_contents(const concurrent_map& map,
 // before the large table is copied into it.
 class ShrinkingMap : public ::testing::Test {
  protected:
-  // Starts the shrink; returns the statistics of the table being shrunk, taken just before.
-  enlist::map_stats start() {
+  // Starts the shrink; `before` gets the statistics of the table being shrunk, taken just before.
+  void start(enlist::map_stats& before) {
     for (std::uint64_t i = 0; i < burst; ++i)
-      EXPECT_EQ(map->insert(address(i), value_for(i)), map_status::ok);
+      ASSERT_EQ(map->insert(address(i), value_for(i)), map_status::ok);
     for (std::uint64_t i = survivors; i < burst; ++i)
-      EXPECT_TRUE(map->erase(address(i)));
+      ASSERT_TRUE(map->erase(address(i)));
     for (std::uint64_t i = 0; i < survivors; ++i)
       expected.emplace(address(i), value_for(i));
     // stats() finishes the growth the burst may have left running.
-    const enlist::map_stats before = map->stats();
+    before = map->stats();
     // Housekeeping, every 256 inserts, starts the shrink; the key inserted is `burst`, unused.
     for (int i = 0; i < 300; ++i) {
-      EXPECT_EQ(map->insert(address(burst), 0), map_status::ok);
-      EXPECT_TRUE(map->erase(address(burst)));
+      ASSERT_EQ(map->insert(address(burst), 0), map_status::ok);
+      ASSERT_TRUE(map->erase(address(burst)));
     }
-    return before;
   }
 
   void TearDown() override {
@@ -303,7 +302,8 @@ class ShrinkingMap : public ::testing::Test {
 // predecessor is copied, and the successor then migrates in its turn, behind it: a chain of
 // tables, which must lose nothing.
 TEST_F(ShrinkingMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone) {
-  const enlist::map_stats before = start();
+  enlist::map_stats before;
+  ASSERT_NO_FATAL_FAILURE(start(before));
   const std::uint64_t fresh = before.capacity / 512;  // half as many as the chunks to copy
   for (std::uint64_t i = burst + 1; i <= burst + fresh; ++i) {
     ASSERT_EQ(map->insert(address(i), value_for(i)), map_status::ok);
@@ -327,7 +327,8 @@ TEST_F(ShrinkingMap, AMigrationOutpacedByInsertsPassesKeysDownAChainAndLosesNone
 // The same, but memory runs out while the chain would grow: copies that find no room leave their
 // chunk unfinished, inserts answer out_of_memory, and every key stays where reads find it.
 TEST_F(ShrinkingMap, AMigrationThatRunsOutOfMemoryKeepsEveryKeyReachable) {
-  start();
+  enlist::map_stats before;
+  ASSERT_NO_FATAL_FAILURE(start(before));
   memory.fail_allocations(true);
   std::uint64_t next = burst + 1;
   map_status last = map_status::ok;
