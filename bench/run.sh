@@ -95,7 +95,7 @@ echo "profile $profile: $reps repetitions of at least ${min_time}s; results in $
   --benchmark_out="$dir/benchmarks.json" --benchmark_out_format=json "${extra[@]}"
 
 if ! /usr/bin/python3 bench/report.py "$dir"; then
-  echo "calibration failed: the numbers of this run are not valid (see $dir/REPORT.md)" >&2
+  echo "the numbers of this run are not valid: its calibration failed or a backend's calls failed (see $dir/REPORT.md)" >&2
   exit 1
 fi
 echo "done in $((SECONDS - start)) s: $dir/REPORT.md"
