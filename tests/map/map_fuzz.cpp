@@ -1,5 +1,7 @@
 // libFuzzer harness for concurrent_map. The input is a program: its first byte picks the thread
-// count (1-4) and whether allocations fail from the start, then every two bytes are one
+// count (1-4), whether allocations fail from the start and, under the scheduler, whether every
+// successor is sized for no keys (detail::worst_case: full successors and keys in flight between
+// tables become common), then every two bytes are one
 // operation: insert, erase, find, a burst of inserts and erases (which makes the table grow and
 // shrink), or switching allocation failure on or off. Operation i runs on thread i % threads.
 //
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "enlist/concurrent_map.hpp"
+#include "enlist/detail/planted_bug.hpp"
 #include "support/counting_resource.hpp"
 #include "support/fuzz_check.hpp"
 #include "support/fuzz_entry.hpp"
@@ -217,6 +220,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t mode = input.byte();
   const unsigned thread_count = 1 + mode % 4;
   const bool failing_from_start = (mode & 0x10) != 0;
+#if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+  enlist::detail::worst_case_in_effect =
+      (mode & 0x20) != 0 ? enlist::detail::worst_case::successor_sized_for_no_keys
+                         : enlist::detail::worst_case::none;
+#endif
   std::vector<std::vector<instruction>> programs(thread_count);
   for (std::size_t i = 0; !input.empty(); ++i) {
     const std::uint8_t op = input.byte();

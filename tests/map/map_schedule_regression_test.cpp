@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "enlist/concurrent_map.hpp"
+#include "enlist/detail/planted_bug.hpp"
 #include "enlist/hash.hpp"
 #include "schedule/deterministic_schedule.hpp"
 #include "support/keys.hpp"
@@ -79,6 +80,52 @@ TEST(MapScheduleRegression, InsertNeverAnswersFromACellAnotherKeyClaimedBeforeIt
   EXPECT_EQ(wrong, 0U) << "insert of an absent key did not insert it in " << wrong << " of "
                        << seeds << " runs; first: " << first_failure;
   EXPECT_GE(migrations, seeds) << "every run is meant to cross a migration";
+}
+
+// The interleaving (found by the map fuzzer on real threads; replayed here with the sizing
+// estimate forced to its worst, which a preemption in the middle of its sum can produce):
+//   1. A migration's successor is sized for fewer keys than its predecessor ends up holding, and
+//      the copies of one step fill its last free cell. Copies check no fill, so no migration of
+//      the successor has started.
+//   2. The same step freezes the cell of key k (live) and, before it copies k, T2 runs erase(k):
+//      k's frozen word is carried to the successor, which has no cell left for k's erased word
+//      and no successor of its own.
+//   3. erase answered out_of_memory although no allocation had failed (an end refused for
+//      nothing). The fix: the erase makes that successor as an insert would (map.I4).
+// Two threads push bursts of private keys through the map, with every successor sized for no
+// keys, so that full successors and keys in flight are common; no allocation may fail.
+TEST(MapScheduleRegression, EraseNeverRunsOutOfMemoryWhileAllocationsSucceed) {
+  const std::uint64_t seeds = enlist::test::scaled(3000, 30);
+  std::size_t refused = 0, runs_refused = 0, migrations = 0;
+  std::string first_failure;
+  enlist::detail::worst_case_in_effect = enlist::detail::worst_case::successor_sized_for_no_keys;
+  for (std::uint64_t seed = 0; seed < seeds; ++seed) {
+    concurrent_map map;
+    const std::size_t refused_before = refused;
+    const auto bursts = [&](std::uint64_t base) {
+      for (std::uint64_t round = 0; round < 16; ++round) {
+        const std::uint64_t from = round % 3 == 0 ? 118 : 14;  // windows that overlap
+        for (std::uint64_t b = 0; b < 48; ++b) {
+          static_cast<void>(map.insert(address(base + (from + b) % 256), 1));
+        }
+        for (std::uint64_t b = 0; b < 48; ++b) {
+          refused +=
+              map.erase(address(base + (from + b) % 256)).status == map_status::out_of_memory;
+        }
+      }
+    };
+    std::vector<std::function<void()>> bodies{[&] { bursts(100); }, [&] { bursts(1000); }};
+    const auto run = deterministic_schedule::run(seed, bodies);
+    ASSERT_TRUE(run.completed);
+    migrations += map.stats().migrations;
+    if (refused != refused_before && runs_refused++ == 0) {
+      first_failure = "seed " + std::to_string(seed) + " under " + run.strategy;
+    }
+  }
+  enlist::detail::worst_case_in_effect = enlist::detail::worst_case::none;
+  EXPECT_EQ(refused, 0U) << "erase answered out_of_memory in " << runs_refused << " of " << seeds
+                         << " runs; first: " << first_failure;
+  EXPECT_GE(migrations, 10 * seeds) << "the premise: every run crosses many migrations";
 }
 
 }  // namespace

@@ -83,12 +83,14 @@ void run_thread_programs(std::vector<Run>& runs, const std::vector<Program>& pro
   for (std::size_t t = 0; t < runs.size(); ++t) {
     bodies.emplace_back([&runs, &programs, t] { runs[t].run(programs[t]); });
   }
-  char description[96];
-  std::snprintf(description, sizeof description, "schedule seed %#llx, %s",
+  char description[128];
+  std::snprintf(description, sizeof description, "schedule seed %#llx, %s, pacing from the seed",
                 static_cast<unsigned long long>(seed),
                 deterministic_schedule::describe(seed).c_str());
   schedule_in_progress() = description;
-  const schedule_result result = deterministic_schedule::run(seed, bodies);
+  const schedule_result result =
+      deterministic_schedule::run(seed, bodies, deterministic_schedule::default_max_steps,
+                                  deterministic_schedule::pacing::from_seed);
   if (!result.completed) {
     fuzz_failure("every thread finishes within the schedule's step bound", __FILE__, __LINE__);
   }

@@ -6,8 +6,11 @@
 // A failing input aborts inside the harness. --sweep N (scheduled harnesses only) runs every
 // input under N schedules, seeds s + K ... s + K + N - 1 where s is the input's own seed: a
 // search for an interleaving that breaks a given program, e.g. one that failed on real threads.
+// A sweep reports its progress on stderr about every ten seconds (schedules done, their rate, the
+// time left), so that a long search is visibly running and can be resumed with --from.
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -73,11 +76,26 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  using clock = std::chrono::steady_clock;
+  const auto started = clock::now();
+  auto next_report = started + std::chrono::seconds(10);
+  const std::uint64_t total = sweep * files.size();
+  std::uint64_t done = 0;
   for (const auto& file : files) {
     const std::vector<char> bytes = read(file);
-    for (std::uint64_t k = 0; k < sweep; ++k) {
+    for (std::uint64_t k = 0; k < sweep; ++k, ++done) {
       enlist::test::schedule_sweep_offset() = from + k;
       LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+      if (sweep > 1 && clock::now() >= next_report) {
+        const double seconds = std::chrono::duration<double>(clock::now() - started).count();
+        const double rate = static_cast<double>(done + 1) / seconds;
+        std::fprintf(
+            stderr, "sweep: %s: %llu of %llu schedules (--from %llu), %.0f/s, %.0f s left\n",
+            file.filename().string().c_str(), static_cast<unsigned long long>(k + 1),
+            static_cast<unsigned long long>(sweep), static_cast<unsigned long long>(from + k + 1),
+            rate, static_cast<double>(total - done - 1) / rate);
+        next_report = clock::now() + std::chrono::seconds(10);
+      }
     }
   }
   std::printf("replayed %zu inputs", files.size());

@@ -93,7 +93,8 @@
 // table fills up); an insert that needs the successor now (its table full) replaces it with one
 // it prepares in full. Either retires the other, which the held-up helper may still write while
 // its guard protects it.
-// find and erase never take a step: they write nothing to migrate, and an erase never allocates.
+// find and erase never take a step: they write nothing to migrate, and an erase allocates only in
+// the corner map.I4 describes.
 // for_each, stats() and reclaim() finish every running migration before they read (for_each
 // answers false when memory runs out first: see there).
 //
@@ -119,9 +120,9 @@
 //   bounded and shared, and nothing ever waits for another thread's step: a held-up chunk is
 //   redone, and a held-up successor is replaced.
 //   Only inserts and reclaim() allocate (a successor, or its replacement) and free (retired
-//   tables, with the heavy fence that needs). An erase never allocates, frees or enters the
-//   kernel, and writes only its key's cell and counter stripes (one; two when it erases a key
-//   whose copy was pending). A thread's first operation registers its reclamation record. No operation takes a lock, blocks, throws or logs.
+//   tables, with the heavy fence that needs). An erase never frees or issues the heavy fence,
+//   allocates only in the corner of map.I4, and writes only its key's cell and counter stripes
+//   (one; two when it erases a key whose copy was pending). A thread's first operation registers its reclamation record. No operation takes a lock, blocks, throws or logs.
 //
 // MEMORY ORDERING (tags map.*: at the atomic operations below and in concurrent_map.cpp, each
 // with the operation it pairs with; scripts/check_memory_order_tags.py checks them)
@@ -206,8 +207,15 @@
 //       a key erased (or overwrite one inserted) in the successor after the freeze.
 //   (map.I4) Every table has an unclaimed cell when it starts serving (fill < 3/4), so probes
 //       terminate; a probe that nevertheless wraps around treats the table as full: an insert or
-//       a copy goes on to its successor (started if need be), a find answers from what it carried,
-//       and an erase of a carried key that would need a cell there answers out_of_memory.
+//       a copy goes on to its successor (started and prepared if need be), and a find answers
+//       from what it carried. An erase of a key carried live from the table before needs a cell
+//       in a later table for its erased word, so it too goes on to the successor, and makes it
+//       (zeroing what nobody took; allocating when no successor was started or its zeroing is
+//       held up) when none is prepared: the one case where an erase may allocate. It arises only
+//       when a successor fills up before its predecessor is done (a sizing estimate torn by a
+//       preemption, or inserts outpacing the steps) while a migration step is between freezing
+//       the key and copying it; answering out_of_memory there, with memory to spare, would fail
+//       an end for nothing. out_of_memory then means that allocation failed.
 //   (map.I5) A table is published (made current) only after every chunk of its predecessor is
 //       flagged, so operations that start in it miss no key of the predecessor.
 //
@@ -312,7 +320,7 @@ class concurrent_map {
   [[nodiscard]] map_result find(key_type key) const noexcept;
 
   // Removes key and hands back its value: ok, not_found, invalid_key, or out_of_memory in the one
-  // case where a migration must move the key into a table left without a free cell because no
+  // case where a migration must move the key into a table left without a free cell and no
   // larger one could be allocated (the key is still present; see map.I4). An absent key writes
   // nothing shared. Progress: lock-free.
   [[nodiscard]] map_result erase(key_type key) noexcept;
@@ -530,15 +538,18 @@ inline map_result concurrent_map::erase(key_type key) noexcept {
   for (;;) {
     const probe_result p = probe(*t, key, hash);
     if (p.cell == nullptr) {
-      detail::table* const next = t->successor();  // (map.N1)
-      if (next != nullptr) {
+      // Every cell claimed by other keys: key's state is in a later table, if any.
+      if (detail::table* const next = t->successor()) {  // (map.N1)
         t = next;
         continue;
       }
-      // Full without key and without a successor. A key carried from the table before would
-      // need a cell here, which an erase does not make room for: see map.I4.
-      if (detail::is_live(carried)) return {map_status::out_of_memory, 0};
-      return {map_status::not_found, 0};
+      if (!detail::is_live(carried)) return {map_status::not_found, 0};
+      // key is carried live from the table before, and its erased word needs a cell in a later
+      // table: this erase makes one, as an insert would (map.I4: the one case where an erase
+      // may allocate).
+      t = room_after(*t);
+      if (t == nullptr) return {map_status::out_of_memory, 0};
+      continue;
     }
     std::uint64_t word = p.word;
     while (!detail::is_frozen(word) &&

@@ -191,8 +191,10 @@ class basic_registry {
   // refuses; SYNC_E_INVALID_OPERATION when the state has no matching begin (then nothing is
   // touched and nothing shared is written);
   // E_OUTOFMEMORY in the rare case a migration of the map had to move the session into a table
-  // left full because a larger one could not be allocated (still enlisted).
-  // Progress: lock-free; no lock, allocation, exception or logging.
+  // left full and a larger one could not be allocated (still enlisted).
+  // Progress: lock-free; no lock, exception, logging, free or system call, and no allocation but
+  // in the corner where that larger table is needed and memory is there (concurrent_map.hpp,
+  // map.I4): the end then makes it rather than fail.
   [[nodiscard]] hresult end(state_type* state) noexcept {
     if (shut_down_.load(std::memory_order_relaxed))
       return E_ABORT;  // (registry.G1) with registry.G3

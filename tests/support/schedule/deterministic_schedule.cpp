@@ -161,7 +161,7 @@ class scheduler {
   }
 
   schedule_result run(std::uint64_t seed, std::span<const std::function<void()>> bodies,
-                      std::uint64_t max_steps) {
+                      std::uint64_t max_steps, deterministic_schedule::pacing start) {
     if (bodies.empty() || bodies.size() > fibers_.size() || running != no_fiber) {
       fail("run() takes 1 to max_threads bodies and is not reentrant");
     }
@@ -190,8 +190,14 @@ class scheduler {
       fiber& f = fibers_[i];
       f.body = &bodies[i];
       f.runnable = true;
-      // The library's per-thread pacing starts afresh in every run.
-      static_cast<reclaim::thread_record*>(fiber_record_slots[i])->operations = 0;
+      // The library's per-thread pacing starts where the seed says, the same in every replay.
+      auto& operations = static_cast<reclaim::thread_record*>(fiber_record_slots[i])->operations;
+      operations = start == deterministic_schedule::pacing::zero
+                       ? 0
+                       : static_cast<std::uint32_t>(random_.below(256));
+      if (start == deterministic_schedule::pacing::from_seed) {
+        result_.strategy += (i == 0 ? ", pacing " : "/") + std::to_string(operations);
+      }
       fiber_prepare(f.context, f.stack, stack_bytes, &scheduler::enter,
                     reinterpret_cast<void*>(static_cast<std::uintptr_t>(i)));
     }
@@ -334,8 +340,8 @@ void scheduler::enter(void* argument) {
 
 schedule_result deterministic_schedule::run(std::uint64_t seed,
                                             std::span<const std::function<void()>> bodies,
-                                            std::uint64_t max_steps) {
-  return the_scheduler().run(seed, bodies, max_steps);
+                                            std::uint64_t max_steps, pacing start) {
+  return the_scheduler().run(seed, bodies, max_steps, start);
 }
 
 std::string deterministic_schedule::describe(std::uint64_t seed) {

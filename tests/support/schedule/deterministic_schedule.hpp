@@ -30,7 +30,9 @@
 //   change from run to run. The library's per-thread state is made identical at the start of
 //   every run: the pool threads and the calling thread register their reclamation records once,
 //   in a fixed order, when the pool is created, and each body starts with its record's pacing
-//   counter at zero. Real threads must not use the scheduled library in the same process (their
+//   counter (which times the map's housekeeping) at zero, or at a value the seed picks
+//   (pacing::from_seed). Real threads reuse the records of threads that exited, counters and all,
+//   so a program that failed on real threads may need the second to fail again. Real threads must not use the scheduled library in the same process (their
 //   records would change what a reclamation scan visits).
 //
 // TERMINATION
@@ -70,10 +72,15 @@ class deterministic_schedule {
   static constexpr unsigned max_threads = 8;
   static constexpr std::uint64_t default_max_steps = 20'000'000;
 
+  // Where each thread's housekeeping pacing starts: at zero, or where the seed says (0..255, the
+  // pacing's whole period), as after earlier work on the same records.
+  enum class pacing { zero, from_seed };
+
   // Runs every body on its own scheduled thread (at most max_threads) and returns when all have
   // finished, with everything they did visible to the caller. Not reentrant: one run at a time.
   static schedule_result run(std::uint64_t seed, std::span<const std::function<void()>> bodies,
-                             std::uint64_t max_steps = default_max_steps);
+                             std::uint64_t max_steps = default_max_steps,
+                             pacing start = pacing::zero);
 
   // The strategy a seed selects, as run() reports it.
   static std::string describe(std::uint64_t seed);

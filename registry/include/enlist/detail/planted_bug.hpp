@@ -18,12 +18,27 @@ enum class planted_bug {
   sweep_hand_off_skipped,   // an end releases a state that a sweep is handing to user code
 };
 
+// Worst cases that are legal but rare on real threads, which a scheduled test can force to make
+// the paths that handle them common.
+enum class worst_case {
+  none,
+  successor_sized_for_no_keys,  // every sizing estimate reads zero live keys (as one torn by a
+                                // preemption in the middle of its sum may)
+};
+
 #if defined(ENLIST_DETERMINISTIC_SCHEDULE)
+inline worst_case worst_case_in_effect = worst_case::none;
+inline bool forced(worst_case w) noexcept {
+  return worst_case_in_effect == w;
+}
 inline planted_bug planted_bug_in_effect = planted_bug::none;
 inline bool planted(planted_bug bug) noexcept {
   return planted_bug_in_effect == bug;
 }
 #else
+constexpr bool forced(worst_case) noexcept {
+  return false;
+}
 constexpr bool planted(planted_bug) noexcept {
   return false;
 }
