@@ -254,6 +254,7 @@ enum class map_status : std::uint8_t {
   exists,         // insert: the key is already present
   not_found,      // find, erase: the key is absent
   out_of_memory,  // the table is full and no successor could be allocated; nothing was changed
+  refused,        // insert: its on_absent declined the entry (returned false); nothing was changed
   invalid_key,    // key 0
   invalid_value,  // value above concurrent_map::max_value
 };
@@ -312,7 +313,9 @@ class concurrent_map {
   // the entry is published: what it does happens before any thread can find the entry (the
   // registry takes the state's reference there). It does not run when the key is present; when
   // it has run, the call may still answer exists (a racing insert of the key published first)
-  // or out_of_memory. One probe answers both "is it there?" and "put it there".
+  // or out_of_memory. If it returns bool, false declines the entry: the call answers refused
+  // (the registry's admission to a limited capacity, which a duplicate thus never touches).
+  // One probe answers both "is it there?" and "put it there".
   template <class OnAbsent>
   [[nodiscard]] map_status insert(key_type key, value_type value, OnAbsent&& on_absent) noexcept;
 
@@ -476,6 +479,9 @@ inline map_result concurrent_map::find(key_type key) const noexcept {
 template <class OnAbsent>
 map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_absent) noexcept {
   static_assert(std::is_nothrow_invocable_v<OnAbsent&>, "on_absent must be noexcept");
+  using announce_result = std::invoke_result_t<OnAbsent&>;
+  static_assert(std::is_void_v<announce_result> || std::is_same_v<announce_result, bool>,
+                "on_absent returns void, or bool (false declines the entry)");
   if (!valid(key)) return map_status::invalid_key;
   if (value > max_value) return map_status::invalid_value;
   const reclaim::epoch_guard guard;
@@ -500,7 +506,11 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
            (detail::key_of(word) == key || word == detail::unclaimed_word)) {
       if (detail::is_live(detail::key_of(word) == key ? word : carried)) return map_status::exists;
       if (!announced) {
-        on_absent();
+        if constexpr (std::is_void_v<announce_result>) {
+          on_absent();
+        } else if (!on_absent()) {
+          return map_status::refused;
+        }
         announced = true;
       }
       if (p.cell->word.compare_exchange_weak(word, desired, std::memory_order_release,

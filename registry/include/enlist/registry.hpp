@@ -28,10 +28,12 @@
 //   drops the reference again; the caller's own reference keeps the state alive meanwhile.
 //   end erases, and the erase that succeeds owns the registry's reference: exactly one racing
 //   end can succeed.
-//   Capacity: when finite, an admission counter is incremented before the insert and refuses a
-//   begin that would exceed it, so the capacity is never exceeded, even under races. The cost
-//   is one shared atomic increment per begin and decrement per successful end (a begin refused
-//   as a duplicate counts in and out again); an unlimited registry (the default) has no counter
+//   Capacity: when finite, an admission counter is incremented once the insert has found the
+//   state absent, before it publishes the entry, and refuses a begin that would exceed it, so
+//   the capacity is never exceeded, even under races. The cost is one shared atomic increment
+//   per begin and decrement per successful end; a duplicate begin never reaches the counter, and
+//   a begin refused at capacity only reads it (unless it races the last free place), so error
+//   paths write nothing shared, as in an unlimited registry. An unlimited registry (the default) has no counter
 //   and no shared write outside the map: a begin or an end writes the session's cell and
 //   nothing else another thread writes (tests/registry/registry_cost_model_test.cpp), except
 //   that while the map migrates a begin also moves the migration on by one chunk of 256 cells
@@ -164,17 +166,22 @@ class basic_registry {
         unkeyable(state)) {
       return E_INVALIDARG;
     }
-    if (limited_ && !admit()) return SYNC_E_INVALID_OPERATION;
     bool referenced = false;
     const map_status inserted = map_.insert(
-        key_of(state), static_cast<std::uint64_t>(role), [state, &referenced]() noexcept {
+        key_of(state), static_cast<std::uint64_t>(role), [this, state, &referenced]() noexcept {
+          if (limited_ && !admit()) return false;
           Policy::add_ref(state);  // before the entry exists: a racing end may release it at once
           referenced = true;
+          return true;
         });
     if (inserted != map_status::ok) {
-      if (limited_) unadmit();
-      if (referenced) Policy::release(state);  // never the last reference: the caller holds one
-      return inserted == map_status::exists ? SYNC_E_INVALID_OPERATION : E_OUTOFMEMORY;
+      if (referenced) {
+        if (limited_) unadmit();
+        Policy::release(state);  // never the last reference: the caller holds one
+      }
+      return inserted == map_status::exists || inserted == map_status::refused
+                 ? SYNC_E_INVALID_OPERATION
+                 : E_OUTOFMEMORY;
     }
     reclaim::light_fence();                            // (registry.G2) with registry.G4
     if (shut_down_.load(std::memory_order_relaxed)) {  // (registry.G3) with registry.G4
@@ -297,9 +304,12 @@ class basic_registry {
   }
 
   bool admit() noexcept {
-    if (admitted_.fetch_add(1, std::memory_order_relaxed) < capacity_)
+    // A full registry refuses on a load: a refusal writes nothing shared.
+    if (admitted_.load(std::memory_order_relaxed) >= capacity_) return false;  // (registry.A1)
+    if (admitted_.fetch_add(1, std::memory_order_relaxed) < capacity_) {
       return true;  // (registry.A1)
-    unadmit();
+    }
+    unadmit();  // raced for the last place and lost it
     return false;
   }
   void unadmit() noexcept { admitted_.fetch_sub(1, std::memory_order_relaxed); }  // (registry.A1)
@@ -318,7 +328,7 @@ class basic_registry {
       for (state_type* state : owed_)
         Policy::release(state);
     }
-    void add(state_type* state) const noexcept {
+    void add(state_type* state) noexcept {
       try {
         owed_.push_back(state);
       } catch (...) {
@@ -327,7 +337,7 @@ class basic_registry {
     }
 
    private:
-    mutable std::vector<state_type*> owed_;  // added to by const sweeps (for_each)
+    std::vector<state_type*> owed_;
   };
 
   // Erases the entry of `state`; on S_OK, `owned` says whether the caller now owns the
@@ -353,7 +363,7 @@ class basic_registry {
     return ended;
   }
   // The same for a walk: what it owes goes to the walk's list.
-  hresult end_session(state_type* state, const release_list& owed) noexcept {
+  hresult end_session(state_type* state, release_list& owed) noexcept {
     bool owned = false;
     const hresult ended = erase_session(state, owned);
     if (owned) owed.add(state);
@@ -361,12 +371,12 @@ class basic_registry {
   }
 
   // Takes over a reference an end handed to a sweep, or passes it on to another sweep.
-  void take_handed_off(std::uintptr_t key, const release_list& owed) const noexcept {
+  void take_handed_off(std::uintptr_t key, release_list& owed) const noexcept {
     if (!protection_.hand_off(key)) owed.add(state_at(key));
   }
 
   // S_OK, or E_OUTOFMEMORY when an end found no room (see end); counts the sessions it ended.
-  sweep_result end_every_session(const release_list& owed) noexcept {
+  sweep_result end_every_session(release_list& owed) noexcept {
     sweep_result result{S_OK, 0};
     // Needs no protection: it never touches a state it has not erased (and so owns). Nor an
     // exact walk: a second visit of a key finds it erased.
@@ -381,7 +391,7 @@ class basic_registry {
   // Runs visit(state, role) -> bool for each enlisted session under protection; counts trues.
   // References it takes over from racing ends go to `owed`.
   template <class Visit>
-  sweep_result sweep(const release_list& owed, Visit&& visit) const {
+  sweep_result sweep(release_list& owed, Visit&& visit) const {
     if (shut_down_.load(std::memory_order_relaxed)) return {E_ABORT, 0};
     detail::sweep_protection::sweep guard(protection_);
     if (!guard.ok()) return {E_OUTOFMEMORY, 0};
@@ -392,7 +402,7 @@ class basic_registry {
       struct unprotect_on_exit {
         const basic_registry& self;
         detail::sweep_protection::sweep& guard;
-        const release_list& owed;
+        release_list& owed;
         std::uintptr_t key;
         ~unprotect_on_exit() {
           if (guard.unprotect()) self.take_handed_off(key, owed);  // (sweep.P10) with sweep.P8
