@@ -11,11 +11,19 @@
 // barrier and the heavy fence is that barrier, which runs a full memory barrier on every CPU
 // currently running a thread of this process (the technique of folly's asymmetric barriers and
 // liburcu's urcu-memb flavour): on Linux membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED), on
-// Windows FlushProcessWriteBuffers (not under Wine, whose version of it may do nothing: see
-// src/platform/process_barrier_windows.cpp). Elsewhere, or where the system refuses, both are
-// seq_cst fences. The choice is made once, during static initialisation; a light fence that runs
-// earlier (from another translation unit's static initialiser) sees "unavailable" and uses the
-// full fence, which is the safe direction.
+// Windows FlushProcessWriteBuffers once a probe has shown its effect (never under Wine, whose
+// version of it may do nothing: see src/platform/process_barrier_windows.cpp). Elsewhere, or
+// where the system refuses, both are seq_cst fences.
+//
+// The pair is only sound if both sides use the same mode, so the mode is decided once, by the
+// first fence of the process (light or heavy, whenever it runs: from main, another thread or
+// another translation unit's static initialiser), and never changes: every fence reads the
+// decided mode, and one that finds it undecided decides it first (racing deciders agree through
+// one CAS). No fence can run in a mode other than the one every later fence runs in.
+// Memory order: the mode is an atomic byte. The decider stores it with release after the
+// system's registration; heavy_fence() loads it with acquire, so its barrier is issued after the
+// registration it needs. light_fence() loads it relaxed: it only picks which fence to run, and
+// reads no data the decision published.
 //
 // Under the deterministic scheduler of the test suite (detail/atomic.hpp) threads run one at a
 // time, so every execution is sequentially consistent: each fence is only a schedule point there.
@@ -28,8 +36,11 @@
 namespace enlist::reclaim {
 
 namespace detail {
-// True once the process-wide barrier is registered; written once during static initialisation.
-extern const bool process_barrier_available;
+enum class fence_mode : std::uint8_t { undecided, full_fences, process_barrier };
+// Decided by the first fence of the process (decide_fence_mode), then constant.
+extern std::atomic<fence_mode> fence_mode_in_effect;
+// Decides the mode if nobody has yet, and returns the mode in effect.
+fence_mode decide_fence_mode() noexcept;
 }  // namespace detail
 
 // A full (seq_cst) fence that ThreadSanitizer accepts. TSan does not model standalone fences
@@ -50,7 +61,11 @@ inline void light_fence() noexcept {
 #if defined(ENLIST_DETERMINISTIC_SCHEDULE)
   enlist::detail::schedule_point();
 #else
-  if (detail::process_barrier_available) {
+  // Relaxed: see the header's memory order note.
+  detail::fence_mode mode = detail::fence_mode_in_effect.load(std::memory_order_relaxed);
+  if (mode == detail::fence_mode::undecided) [[unlikely]]
+    mode = detail::decide_fence_mode();
+  if (mode == detail::fence_mode::process_barrier) {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
     seq_cst_fence();
