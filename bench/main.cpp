@@ -5,7 +5,8 @@
 // Profiles (bench/run.sh picks one and the repetitions; see bench/README.md):
 //   quick    10,000 live sessions, 1/2/64 threads, uniform access: the CI smoke run.
 //   default  10,000 live at 1/2/16/64 threads, uniform and Zipf; 1,000 to 1,000,000 live at 2
-//            threads; latency at 64 threads; memory at every size.
+//            threads, the read-mostly mixes at 1,000,000 at 1/2 threads; latency at 64
+//            threads; memory at every size.
 //   full     as default, with the size sweep at 1/2/16/64 threads and latency at 2/16/64.
 // A round lasts 5 (quick), 10 (default) or 25 ms (full) per core's worth of threads.
 // Every profile starts with the calibration workload (workloads.hpp).
@@ -38,6 +39,8 @@ eb::profile make_profile(std::string_view name) {
     p.latency_threads = {64};
     p.memory_live = {10000};
   } else if (name == "full") {
+    p.mix_live = {1000000};
+    p.mix_threads = {1, 2, 16, 64};
     p.round = std::chrono::milliseconds(25);
     p.live_sweep = {1000, 100000, 1000000};
     p.threads = {1, 2, 16, 64};
@@ -53,6 +56,8 @@ eb::profile make_profile(std::string_view name) {
     p.accesses = {eb::access::uniform, eb::access::zipf};
     p.latency_threads = {64};
     p.memory_live = {1000, 10000, 100000, 1000000};
+    p.mix_live = {1000000};
+    p.mix_threads = {1, 2};
   } else {
     p.name.clear();  // unknown: main refuses it
   }
@@ -97,6 +102,8 @@ int main(int argc, char** argv) {
   for (auto n : p.live_sweep)
     max_live = std::max(max_live, n);
   for (auto n : p.memory_live)
+    max_live = std::max(max_live, n);
+  for (auto n : p.mix_live)
     max_live = std::max(max_live, n);
   eb::state_arena::reserve(max_live);
 

@@ -43,27 +43,41 @@ esac
 
 start=$SECONDS
 runner=()
-cmake_extra=()
 exe=""
+configure_preset="$preset"
 if [ "$preset" = windows-mingw ]; then
   # Windows: cross-built with MinGW-w64 and run under Wine, which runs the code natively (its
-  # numbers are measurements of this machine). Google Benchmark from Debian's source package.
+  # numbers are measurements of this machine). A preset of its own, so that the tests' build
+  # directory (build/windows-mingw) is not reconfigured.
   [ "$deps" = 0 ] || scripts/install-deps.sh windows
-  source_dir=$(scripts/debian-source.sh benchmark build/sources | tail -1)
-  cmake_extra=(-DENLIST_BUILD_BENCH=ON "-DENLIST_BENCHMARK_SOURCE_DIR=$source_dir")
-  export WINEPREFIX="$PWD/build/$preset/wineprefix" WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+  configure_preset=windows-mingw-bench
+  export WINEPREFIX="$PWD/build/$configure_preset/wineprefix" WINEDEBUG=-all
+  export WINEDLLOVERRIDES="mscoree,mshtml="
   runner=(/usr/lib/wine/wine64)
   exe=.exe
 elif [ "$deps" = 1 ]; then
   scripts/install-deps.sh
 fi
+# Google Benchmark built from Debian's source package with this build's flags (Debian's
+# libbenchmark is built without NDEBUG and warns so at every run), and the header-only peers
+# Debian 12 lacks, unpacked from Debian 13's packages into build/debian (never installed: another
+# Boost would replace Debian 12's). The first run downloads them; later runs reuse them.
+benchmark_source=$(scripts/debian-fetch.sh source benchmark build/debian/sources | tail -1)
+peer_dirs=$(scripts/debian-fetch.sh headers trixie build/debian libboost1.88-dev \
+  libparallel-hashmap-dev | tail -1)
+if [ "$preset" = windows-mingw ]; then
+  # The header-only peers Debian 12 has, for the cross build (which must not read /usr/include).
+  peer_dirs="$peer_dirs;$(scripts/debian-fetch.sh headers bookworm build/debian libcuckoo-dev \
+    libxenium-dev | tail -1)"
+fi
+cmake_extra=("-DENLIST_BENCHMARK_SOURCE_DIR=$benchmark_source" "-DENLIST_PEER_INCLUDE_DIRS=$peer_dirs")
 
 if [ -z "$build_dir" ]; then
-  cmake --preset "$preset" "${cmake_extra[@]}" >/dev/null
-  build_dir="build/$preset"
+  cmake --preset "$configure_preset" "${cmake_extra[@]}" >/dev/null
+  build_dir="build/$configure_preset"
 else
   # The release preset's settings, in another directory.
-  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release "${cmake_extra[@]}" >/dev/null
 fi
 cmake --build "$build_dir" --target enlist_bench -j "$(nproc)"
 

@@ -53,6 +53,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -64,6 +65,7 @@
 #include "interface/session_contract.hpp"
 #include "support/access.hpp"
 #include "support/heap.hpp"
+#include "support/interconnect.hpp"
 #include "support/latency.hpp"
 #include "support/states.hpp"
 #include "support/thread_group.hpp"
@@ -82,6 +84,8 @@ struct profile {
   std::vector<access> accesses;         // for lookup_hit and provider_mix at base_live
   std::vector<int> latency_threads;
   std::vector<std::size_t> memory_live;
+  std::vector<std::size_t> mix_live;  // the read-mostly mixes, besides base_live
+  std::vector<int> mix_threads;       // at mix_live
 };
 
 // How a benchmark is run.
@@ -136,6 +140,7 @@ inline void measure(benchmark::State& st, int threads, const round_body& body,
                     std::int64_t items_per_operation, std::int64_t setup_failures) {
   thread_group& group = thread_group::instance();
   const thread_group::caller_pinning pinned(group);
+  const interconnect_sample machine = measure_interconnect(group);
   std::uint64_t operations = 0;
   std::int64_t failures = setup_failures;
   double min_share = 1, max_share = 1;
@@ -159,12 +164,16 @@ inline void measure(benchmark::State& st, int threads, const round_body& body,
       items > 0 ? static_cast<double>(failures) / static_cast<double>(items) : 0.0;
   st.counters["thread_ops_min"] = min_share;
   st.counters["thread_ops_max"] = max_share;
+  st.counters["interconnect_ns"] = machine.interconnect_ns;
+  st.counters["memory_ns"] = machine.memory_ns;
 }
 
 // A thread's position in its rings, kept from round to round; a line of its own.
 struct alignas(64) cursor {
-  std::size_t i = 0, j = 0;
+  std::size_t i = 0, j = 0, k = 0;
   std::uintptr_t key = 0;
+  std::uint64_t in = 0, out = 0;  // the mixes' inserts (begins) and erases (ends) so far
+  std::uint64_t same = 0;         // lifecycle: begins of the address just ended
 };
 
 // The scaffold of every workload below: rounds of `threads` threads of backend X, each attached
@@ -172,11 +181,12 @@ struct alignas(64) cursor {
 // not run during the next benchmark. per_thread(t, cursor) prepares thread t and returns its
 // operation, void(std::int64_t& failures), run until the round ends; it must capture what it
 // prepared by value (the preparing call has returned by then) and the cursor by reference,
-// which keeps the thread's position from one round to the next.
+// which keeps the thread's position from one round to the next. A workload that prepares the
+// cursors, or reads them afterwards, passes its own (one per thread).
 template <class X, class PerThread>
 void measure_threads(benchmark::State& st, int threads, std::int64_t items_per_operation,
                      std::int64_t setup_failures, PerThread&& per_thread,
-                     std::vector<cursor> cursors = {}) {
+                     std::vector<cursor>& cursors) {
   cursors.resize(static_cast<std::size_t>(threads));
   measure(
       st, threads,
@@ -186,6 +196,14 @@ void measure_threads(benchmark::State& st, int threads, std::int64_t items_per_o
       },
       items_per_operation, setup_failures);
   X::quiesce();
+}
+
+template <class X, class PerThread>
+void measure_threads(benchmark::State& st, int threads, std::int64_t items_per_operation,
+                     std::int64_t setup_failures, PerThread&& per_thread) {
+  std::vector<cursor> cursors;
+  measure_threads<X>(st, threads, items_per_operation, setup_failures,
+                     std::forward<PerThread>(per_thread), cursors);
 }
 
 inline std::vector<const session_state*> live_targets(int thread, access a, std::size_t live) {
@@ -528,7 +546,7 @@ void map_churn(benchmark::State& st, int threads, std::size_t live) {
           key += 16;
         };
       },
-      std::move(cursors));
+      cursors);
 }
 
 template <class A>
@@ -542,6 +560,214 @@ void map_find_miss(benchmark::State& st, int threads, std::size_t live) {
       c.i = (c.i + 1) & (absent_per_thread - 1);
     };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-mostly mixes: writes hidden among reads. Each thread runs a ring of operations generated
+// before the first round, in blocks of 20 in random order: 16 lookups of live keys (uniform), 2 of
+// absent ones, 1 insert (begin) of a key the thread has not inserted before, and 1 erase (end) of
+// the key it inserted mix_window inserts earlier, so that its fresh keys live for a while and the
+// population stays N plus mix_window per thread. One item = one operation.
+
+inline constexpr std::size_t mix_window = 64;
+inline constexpr std::size_t mix_ring = 4000;  // 200 blocks
+enum class mix_op : std::uint8_t { hit, miss, insert, erase };
+
+inline std::vector<mix_op> mix_ops(int thread) {
+  std::vector<mix_op> ops;
+  std::mt19937_64 random(0x3157 + static_cast<std::uint64_t>(thread));
+  for (std::size_t block = 0; block < mix_ring / 20; ++block) {
+    std::vector<mix_op> b(16, mix_op::hit);
+    b.insert(b.end(), {mix_op::miss, mix_op::miss, mix_op::insert, mix_op::erase});
+    std::shuffle(b.begin(), b.end(), random);
+    ops.insert(ops.end(), b.begin(), b.end());
+  }
+  return ops;
+}
+
+template <class A>
+void map_read_mostly(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<map_world<A>>("map_read_mostly", A::name, live);
+  const auto targets = targets_per_thread(threads, access::uniform, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  for (cursor& c : cursors)
+    c.key = fresh_key_block();  // fresh keys are key + 16 * n, never seen before
+  measure_threads<A>(
+      st, threads, 1, 0,
+      [&](int t, cursor& c) {
+        return [&w, &c, &mine = targets[static_cast<std::size_t>(t)], ops = mix_ops(t),
+                absent = state_arena::get().absent(t)](std::int64_t& failures) {
+          switch (ops[c.i]) {
+            case mix_op::hit:
+              failures += !w.map.find(key_of(mine[c.j])).has_value();
+              c.j = (c.j + 1) & (ring - 1);
+              break;
+            case mix_op::miss:
+              failures += w.map.find(key_of(&absent[c.k])).has_value();
+              c.k = (c.k + 1) & (absent_per_thread - 1);
+              break;
+            case mix_op::insert:
+              failures += !w.map.insert(c.key + 16 * c.in++, 1);
+              break;
+            case mix_op::erase:
+              // Until the window has filled, an absent key is looked up instead.
+              if (c.in - c.out > mix_window) {
+                failures += !w.map.erase(c.key + 16 * c.out++);
+              } else {
+                failures += w.map.find(key_of(&absent[c.k])).has_value();
+              }
+              break;
+          }
+          c.i = c.i + 1 == mix_ring ? 0 : c.i + 1;
+        };
+      },
+      cursors);
+  // The keys still in the windows leave with this benchmark (never timed).
+  for (cursor& c : cursors) {
+    for (; c.out < c.in; ++c.out)
+      static_cast<void>(w.map.erase(c.key + 16 * c.out));
+  }
+}
+
+template <class B>
+void read_mostly(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<contract_world<B>>("read_mostly", B::name, live);
+  const auto targets = targets_per_thread(threads, access::uniform, live);
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  measure_threads<B>(
+      st, threads, 1, w.setup_failures,
+      [&](int t, cursor& c) {
+        return [&w, &c, &mine = targets[static_cast<std::size_t>(t)], ops = mix_ops(t),
+                own = state_arena::get().own(t), absent = state_arena::get().absent(t),
+                role = role_of_thread(t)](std::int64_t& failures) {
+          switch (ops[c.i]) {
+            case mix_op::hit:
+              failures += !w.backend.is_enlisted(mine[c.j]);
+              c.j = (c.j + 1) & (ring - 1);
+              break;
+            case mix_op::miss:
+              failures += w.backend.is_enlisted(&absent[c.k]);
+              c.k = (c.k + 1) & (absent_per_thread - 1);
+              break;
+            case mix_op::insert:
+              failures += w.backend.begin(role, &own[c.in++ & (own_per_thread - 1)]) != S_OK;
+              break;
+            case mix_op::erase:
+              if (c.in - c.out > mix_window) {
+                failures += w.backend.end(&own[c.out++ & (own_per_thread - 1)]) != S_OK;
+              } else {
+                failures += w.backend.is_enlisted(&absent[c.k]);
+              }
+              break;
+          }
+          c.i = c.i + 1 == mix_ring ? 0 : c.i + 1;
+        };
+      },
+      cursors);
+  for (std::size_t t = 0; t < cursors.size(); ++t) {
+    cursor& c = cursors[t];
+    const auto own = state_arena::get().own(static_cast<int>(t));
+    for (; c.out < c.in; ++c.out)
+      static_cast<void>(w.backend.end(&own[c.out & (own_per_thread - 1)]));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session lifecycle: every session is a session state freshly allocated with new, begun, and
+// destroyed by its last Release when it ends, as in a provider whose registry holds the only
+// reference. Each thread keeps lifecycle_window sessions of its own, N others live; an operation
+// ends one of them at random and begins a new one in its place. Whether the new state gets an
+// address seen before (the one just freed, typically) is the allocator's doing, as in a real
+// provider: `same_address_share` counts the begins whose state has the address of the state ended
+// just before. One item = one end + begin pair (with a new and a delete).
+
+inline constexpr std::size_t lifecycle_window = 256;
+
+// A session state on the heap, deleted by its last Release: 64 bytes with natural alignment, as
+// a small COM object from a general-purpose allocator.
+class heap_state final : public session_state {
+ public:
+  std::uint32_t AddRef() noexcept override {
+    return refs_.fetch_add(1, std::memory_order_relaxed) + 1;
+  }
+  std::uint32_t Release() noexcept override {
+    const std::uint32_t left = refs_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+    if (left == 0) delete this;
+    return left;
+  }
+  bool IsCanceled() const noexcept override { return false; }
+
+ private:
+  ~heap_state() override = default;
+  std::atomic<std::uint32_t> refs_{1};
+  [[maybe_unused]] std::uint64_t payload_[6]{};
+};
+
+template <class B>
+void lifecycle(benchmark::State& st, int threads, std::size_t live) {
+  auto& w = world_for<contract_world<B>>("lifecycle", B::name, live);
+  B::attach_thread();
+  // A window slot: its state, and whether its begin succeeded (then the registry holds the only
+  // reference; else the thread still holds its own, so that a state a backend refused, which only
+  // the limit proxy does, is not freed and handed out again at once by the allocator).
+  struct slot {
+    heap_state* state;
+    bool enlisted;
+  };
+  // Begins a new state in `s` and drops the creator's reference once the registry holds one.
+  const auto begin_new = [&w](slot& s, sync_provider_role role) {
+    s.state = new heap_state;
+    s.enlisted = w.backend.begin(role, s.state) == S_OK;
+    if (s.enlisted) s.state->Release();
+    return s.enlisted;
+  };
+  // Ends the session of `s`; its state is deleted by the last Release.
+  const auto end_old = [&w](slot& s) {
+    if (!s.enlisted) {
+      s.state->Release();
+      return false;
+    }
+    return w.backend.end(s.state) == S_OK;
+  };
+  // The windows, begun before the first round (never timed).
+  std::int64_t setup_failures = w.setup_failures;
+  std::vector<std::vector<slot>> windows(static_cast<std::size_t>(threads),
+                                         std::vector<slot>(lifecycle_window));
+  for (std::size_t t = 0; t < windows.size(); ++t) {
+    for (slot& s : windows[t])
+      setup_failures += !begin_new(s, role_of_thread(static_cast<int>(t)));
+  }
+  std::vector<cursor> cursors(static_cast<std::size_t>(threads));
+  for (std::size_t t = 0; t < cursors.size(); ++t)
+    cursors[t].key = 0x9e3779b97f4a7c15ULL * (t + 1);  // each thread's random stream
+  measure_threads<B>(
+      st, threads, 1, setup_failures,
+      [&](int t, cursor& c) {
+        return [&c, &window = windows[static_cast<std::size_t>(t)], &begin_new, &end_old,
+                role = role_of_thread(t)](std::int64_t& failures) {
+          c.key ^= c.key << 13;
+          c.key ^= c.key >> 7;
+          c.key ^= c.key << 17;
+          slot& s = window[c.key % lifecycle_window];
+          const std::uintptr_t ended = key_of(s.state);  // an address, not a pointer to use
+          failures += !end_old(s);
+          failures += !begin_new(s, role);
+          c.same += key_of(s.state) == ended;
+          ++c.in;
+        };
+      },
+      cursors);
+  std::uint64_t begins = 0, same = 0;
+  for (const cursor& c : cursors) {
+    begins += c.in;
+    same += c.same;
+  }
+  st.counters["same_address_share"] =
+      begins == 0 ? 0.0 : static_cast<double>(same) / static_cast<double>(begins);
+  for (auto& window : windows) {
+    for (slot& s : window)
+      static_cast<void>(end_old(s));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -560,6 +786,9 @@ enum workload_rank : int {
   w_provider_mix,
   w_latency,
   w_memory,
+  w_map_read_mostly,
+  w_read_mostly,
+  w_lifecycle,
 };
 
 // Variants sort by live size first, then by the access pattern / latency mix.
@@ -613,6 +842,17 @@ void add_contract_backend(std::vector<bench_spec>& out, const profile& p, int ra
         bench_name("provider_mix", name, base, access_name(a)),
         [base, a](benchmark::State& st, int n) { provider_mix<B>(st, n, base, a); }, p.threads);
   }
+  std::vector<std::size_t> mix_sizes{base};
+  mix_sizes.insert(mix_sizes.end(), p.mix_live.begin(), p.mix_live.end());
+  for (const std::size_t live : mix_sizes) {
+    add(
+        w_read_mostly, variant(live), bench_name("read_mostly", name, live),
+        [live](benchmark::State& st, int n) { read_mostly<B>(st, n, live); },
+        live == base ? p.threads : p.mix_threads);
+  }
+  add(
+      w_lifecycle, variant(base), bench_name("lifecycle", name, base),
+      [base](benchmark::State& st, int n) { lifecycle<B>(st, n, base); }, p.threads);
   add(
       w_latency, variant(base, 0), bench_name("latency", name, base, "begin_end"),
       [base](benchmark::State& st, int n) { latency<B>(st, n, base, latency_mix::begin_end); },
@@ -646,6 +886,14 @@ void add_map_backend(std::vector<bench_spec>& out, const profile& p, int rank) {
   if constexpr (!keeps_erased_keys<A>) {
     out.push_back({w_map_churn, variant(base), rank, bench_name("map_churn", name, base),
                    [base](benchmark::State& st, int n) { map_churn<A>(st, n, base); }, p.threads});
+    std::vector<std::size_t> mix_sizes{base};
+    mix_sizes.insert(mix_sizes.end(), p.mix_live.begin(), p.mix_live.end());
+    for (const std::size_t live : mix_sizes) {
+      out.push_back({w_map_read_mostly, variant(live), rank,
+                     bench_name("map_read_mostly", name, live),
+                     [live](benchmark::State& st, int n) { map_read_mostly<A>(st, n, live); },
+                     live == base ? p.threads : p.mix_threads});
+    }
   }
 }
 

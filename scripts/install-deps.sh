@@ -12,13 +12,13 @@ library=(cmake ninja-build g++ pkg-config)
 everything=(
   "${library[@]}" clang libclang-rt-14-dev git
   libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools
-  libtbb-dev libcuckoo-dev libcds-dev liburcu-dev libabsl-dev libboost-dev
-  python3 python3-matplotlib
+  libtbb-dev libcuckoo-dev libcds-dev liburcu-dev libabsl-dev libboost-dev libxenium-dev
+  python3 python3-matplotlib dpkg-dev
 )
 debian=("${library[@]}" debhelper dpkg-dev fakeroot git)
 # Cross builds take GoogleTest as source (googletest: /usr/src/googletest) and build it with the
 # cross compiler; python3 runs the lint test.
-windows=(cmake ninja-build g++-mingw-w64-x86-64-posix wine64 googletest python3)
+windows=(cmake ninja-build g++-mingw-w64-x86-64-posix wine64 googletest python3 dpkg-dev)
 aarch64=(cmake ninja-build g++-aarch64-linux-gnu qemu-user googletest python3)
 
 case "${1:-all}" in

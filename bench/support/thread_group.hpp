@@ -133,6 +133,9 @@ class thread_group {
     saved_affinity saved_;  // constructed first: the CPUs the caller had before pin(0)
   };
 
+  // The CPUs the group's threads are spread over (the process's, before any pinning).
+  std::size_t cpu_count() const noexcept { return cpus_.size(); }
+
   // Ends the workers. main calls it before returning: a worker's thread-exit hooks (libcds and
   // liburcu detach the thread there) must run while those libraries' runtimes still exist.
   void close() {

@@ -50,6 +50,26 @@ def churn(limit_failures_per_item, peer_failures=0.0):
                 failures_per_item=limit_failures_per_item)]
 
 
+def median_row(name, items_per_second, **counters):
+    """A row of a repeated run: its median aggregate, as Google Benchmark writes it."""
+    return dict(row(name, items_per_second, **counters), run_type="aggregate",
+                aggregate_name="median")
+
+
+def interconnect_rows(off, repeated):
+    """Ten 2-thread rows, `off` of them measured while the cache-line round trip was 4x slower."""
+    make = median_row if repeated else row
+    out = [make("calibration/wall_clock/0/threads:1/manual_time", 1e8, interconnect_ns=100.0,
+                memory_ns=200.0),
+           make("calibration/wall_clock/0/threads:2/manual_time", 1.9e8, interconnect_ns=100.0,
+                memory_ns=200.0)]
+    for i in range(10):
+        out.append(make(f"map_begin_end/{'enlist' if i % 2 == 0 else 'cuckoo'}/{1000 + i}/"
+                        "threads:2/manual_time", 3e7, failures_per_item=0.0,
+                        interconnect_ns=400.0 if i < off else 100.0, memory_ns=200.0))
+    return out
+
+
 failed = []
 
 
@@ -73,5 +93,12 @@ expect("a run older than the failures_per_item counter says the limit was not ch
        calibration() + [row("map_churn/limit/10000/threads:1/manual_time", 1e8, failures=2e6)],
        True, "were not checked against its collisions")
 
-print(f"report checks: {5 - len(failed)} passed, {len(failed)} failed")
+expect("a repeated run whose interconnect stayed put is valid",
+       interconnect_rows(off=0, repeated=True), True, "0 rows were measured while")
+expect("a repeated run whose interconnect moved for 3 of 11 multi-threaded rows is not valid",
+       interconnect_rows(off=3, repeated=True), False, "The cost of moving a cache line")
+expect("a run of single repetitions reports the moves but is not judged on them",
+       interconnect_rows(off=3, repeated=False), True, "3 rows were measured while")
+
+print(f"report checks: {8 - len(failed)} passed, {len(failed)} failed")
 sys.exit(1 if failed else 0)
