@@ -29,6 +29,14 @@ fence_mode decide_fence_mode() noexcept {
   return mode;  // another decider's
 }
 
+void light_fence_without_barrier() noexcept {
+  if (decide_fence_mode() == fence_mode::process_barrier) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);  // decided just now
+  } else {
+    seq_cst_fence();
+  }
+}
+
 }  // namespace detail
 
 namespace {

@@ -167,13 +167,20 @@ class basic_registry {
       return E_INVALIDARG;
     }
     bool referenced = false;
-    const map_status inserted = map_.insert(
-        key_of(state), static_cast<std::uint64_t>(role), [this, state, &referenced]() noexcept {
-          if (limited_ && !admit()) return false;
-          Policy::add_ref(state);  // before the entry exists: a racing end may release it at once
-          referenced = true;
-          return true;
-        });
+    const auto take_reference = [state, &referenced]() noexcept {
+      Policy::add_ref(state);  // before the entry exists: a racing end may release it at once
+      referenced = true;
+    };
+    const std::uint64_t value = static_cast<std::uint64_t>(role);
+    // Two instantiations of insert, so that an unlimited registry's begin pays nothing for
+    // admission; a limited one admits only once the state is known to be absent.
+    const map_status inserted = limited_ ? map_.insert(key_of(state), value,
+                                                       [this, &take_reference]() noexcept {
+                                                         if (!admit()) return false;
+                                                         take_reference();
+                                                         return true;
+                                                       })
+                                         : map_.insert(key_of(state), value, take_reference);
     if (inserted != map_status::ok) {
       if (referenced) {
         if (limited_) unadmit();

@@ -41,6 +41,8 @@ enum class fence_mode : std::uint8_t { undecided, full_fences, process_barrier }
 extern std::atomic<fence_mode> fence_mode_in_effect;
 // Decides the mode if nobody has yet, and returns the mode in effect.
 fence_mode decide_fence_mode() noexcept;
+// light_fence() in any mode but process_barrier (out of line: that mode is the fast path).
+void light_fence_without_barrier() noexcept;
 }  // namespace detail
 
 // A full (seq_cst) fence that ThreadSanitizer accepts. TSan does not model standalone fences
@@ -62,13 +64,11 @@ inline void light_fence() noexcept {
   enlist::detail::schedule_point();
 #else
   // Relaxed: see the header's memory order note.
-  detail::fence_mode mode = detail::fence_mode_in_effect.load(std::memory_order_relaxed);
-  if (mode == detail::fence_mode::undecided) [[unlikely]]
-    mode = detail::decide_fence_mode();
-  if (mode == detail::fence_mode::process_barrier) {
+  if (detail::fence_mode_in_effect.load(std::memory_order_relaxed) ==
+      detail::fence_mode::process_barrier) [[likely]] {
     std::atomic_signal_fence(std::memory_order_seq_cst);
   } else {
-    seq_cst_fence();
+    detail::light_fence_without_barrier();
   }
 #endif
 }
