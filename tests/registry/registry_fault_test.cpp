@@ -98,7 +98,13 @@ TEST(RegistryAllocationFaults, ConcurrentChurnThroughFaultsKeepsEveryReferenceEx
     std::atomic<bool> done{false};
     std::thread toggler([&] {
       std::mt19937 random(7);
-      // Mostly failing, so that the table fills up completely while no successor can be had.
+      // First one failing window that lasts until the table has filled up and a begin was
+      // refused: under a sanitizer or an emulator a wave is slow enough that short windows alone
+      // may never let the table fill, and the refusal path would go unchecked.
+      memory.fail_allocations(true);
+      while (!done.load() && out_of_memory.load() == 0)
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      // Then mostly failing, so that the table keeps filling up while no successor can be had.
       while (!done.load()) {
         memory.fail_allocations(random() % 5 != 0);
         std::this_thread::sleep_for(std::chrono::microseconds(500 + random() % 2000));
