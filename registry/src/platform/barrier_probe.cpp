@@ -16,13 +16,12 @@ namespace enlist::reclaim::platform {
 
 namespace {
 
-// Control rounds at most, and how many reorderings they must show before the call is tested.
-constexpr std::uint32_t control_rounds = 100'000;
-constexpr std::uint32_t control_reorderings = 40;
-// Rounds with the call: enough that a call ordering nothing would show about this many
-// reorderings at the control's rate, within a cap that keeps the probe short.
-constexpr double expected_reorderings_if_broken = 40;
-constexpr std::uint32_t max_call_rounds = 20'000;
+// Rounds at most, and how many reorderings the stand-in rounds must show for the call to be
+// trusted when its own rounds show none: if the call ordered nothing, each of them would have
+// fallen in a call round as likely as not, so all of them missing the call rounds by chance has
+// probability 2^-40.
+constexpr std::uint32_t max_rounds = 200'000;
+constexpr std::uint32_t stand_in_reorderings = 40;
 // Lines the light side stores to, each flushed from the cache first, before it stores x.
 constexpr std::size_t missing_stores = 48;
 
@@ -84,19 +83,27 @@ struct heavy_side {
   std::uint32_t random = 0x85ebca6bU;
 };
 
-// Runs `rounds` rounds, with barrier() between the heavy side's store and load, or a spin of
-// `stand_in` iterations when barrier is null; returns how many showed r1 == r2 == 0.
-std::uint32_t run_rounds(litmus& l, heavy_side& h, std::uint32_t rounds, void (*barrier)() noexcept,
-                         std::uint32_t stand_in) noexcept {
-  std::uint32_t reorderings = 0;
+// Reorderings (r1 == r2 == 0) seen so far, in the rounds with the call and in those with its
+// stand-in.
+struct tally {
+  std::uint32_t call = 0;
+  std::uint32_t stand_in = 0;
+};
+
+// Runs `rounds` rounds. Between the heavy side's store and load each puts either barrier() or a
+// spin of `stand_in` iterations (as long as the call), by a coin toss per round: whatever the
+// machine does meanwhile (load, scheduling, the interconnect's mode) falls alike on both kinds.
+void run_rounds(litmus& l, heavy_side& h, std::uint32_t rounds, void (*barrier)() noexcept,
+                std::uint32_t stand_in, tally& seen) noexcept {
   for (std::uint32_t i = 0; i < rounds; ++i) {
+    const bool with_call = (next_random(h.random) >> 31) != 0;
     l.x.value.store(0, std::memory_order_relaxed);
     l.y.value.store(0, std::memory_order_relaxed);
     const std::uint32_t round = ++h.round;
     l.go.value.store(round, std::memory_order_release);
     spin(h.delay + next_random(h.random) % 32);
     l.y.value.store(1, std::memory_order_relaxed);
-    if (barrier != nullptr) {
+    if (with_call) {
       barrier();
     } else {
       spin(stand_in);
@@ -106,13 +113,12 @@ std::uint32_t run_rounds(litmus& l, heavy_side& h, std::uint32_t rounds, void (*
     while (l.done.value.load(std::memory_order_acquire) != round) {
     }
     const std::uint32_t r1 = l.r1.value.load(std::memory_order_relaxed);
-    reorderings += (r1 == 0 && r2 == 0) ? 1 : 0;
+    if (r1 == 0 && r2 == 0) ++(with_call ? seen.call : seen.stand_in);
     // Only the light side's store was missed: this side ran first, so wait longer; the other
     // way round, shorter.
     if (r1 == 1 && r2 == 0) h.delay = std::min<std::uint32_t>(h.delay + 1, 100'000);
     if (r1 == 0 && r2 == 1 && h.delay > 0) --h.delay;
   }
-  return reorderings;
 }
 
 // Spin iterations that take as long as one call of barrier(), by the median of a few timings.
@@ -149,21 +155,15 @@ barrier_evidence probe_barrier(void (*barrier)() noexcept) noexcept {
     return barrier_evidence::not_shown;
   }
   heavy_side h;
-  std::uint32_t control_run = 0, seen = 0;
-  while (control_run < control_rounds && seen < control_reorderings) {
-    seen += run_rounds(l, h, 1000, nullptr, stand_in);
-    control_run += 1000;
+  tally seen;
+  for (std::uint32_t run = 0;
+       run < max_rounds && seen.call == 0 && seen.stand_in < stand_in_reorderings; run += 1000) {
+    run_rounds(l, h, 1000, barrier, stand_in, seen);
   }
-  barrier_evidence evidence = barrier_evidence::not_shown;
-  if (seen >= control_reorderings) {
-    const double rate = static_cast<double>(seen) / static_cast<double>(control_run);
-    const double wanted = expected_reorderings_if_broken / rate;
-    if (wanted <= max_call_rounds) {
-      evidence = run_rounds(l, h, static_cast<std::uint32_t>(wanted) + 1, barrier, 0) == 0
-                     ? barrier_evidence::works
-                     : barrier_evidence::broken;
-    }
-  }
+  const barrier_evidence evidence = seen.call != 0 ? barrier_evidence::broken
+                                    : seen.stand_in >= stand_in_reorderings
+                                        ? barrier_evidence::works
+                                        : barrier_evidence::not_shown;
   l.stop.value.store(1, std::memory_order_relaxed);
   light.join();
   return evidence;
