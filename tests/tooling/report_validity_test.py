@@ -85,6 +85,10 @@ expect("the limit proxy failing on collisions only is a valid run",
        calibration() + churn(0.15), True, "failed no more than its collisions explain")
 expect("the limit proxy failing nearly every call is not a valid run",
        calibration() + churn(1.9), False, "map_churn/limit/10000//1: 1900000 (1.900 per item)")
+expect("the limit proxy whose release pool drew a quarter of colliding states is a valid run",
+       calibration() + churn(0.15) + [
+           row("release/limit/10000/threads:1/manual_time", 1e8, failures=5e5,
+               failures_per_item=0.5002)], True, "failed no more than its collisions explain")
 expect("a map whose calls failed is not a valid run",
        calibration() + churn(0.15, peer_failures=3), False, "map_churn/cuckoo/10000//1: 3")
 expect("a calibration faster than the cores can run it is not a valid run",
@@ -100,5 +104,5 @@ expect("a repeated run whose interconnect moved for 3 of 11 multi-threaded rows 
 expect("a run of single repetitions reports the moves but is not judged on them",
        interconnect_rows(off=3, repeated=False), True, "3 rows were measured while")
 
-print(f"report checks: {8 - len(failed)} passed, {len(failed)} failed")
+print(f"report checks: {9 - len(failed)} passed, {len(failed)} failed")
 sys.exit(1 if failed else 0)
