@@ -32,6 +32,7 @@
 #include "support/history_seeds.hpp"
 #include "support/keys.hpp"
 #include "support/linearizability.hpp"
+#include "support/map_spec.hpp"
 #include "support/scale.hpp"
 
 namespace {
@@ -40,56 +41,11 @@ using enlist::concurrent_map;
 using enlist::map_result;
 using enlist::map_status;
 using enlist::test::address;
+using enlist::test::map_op;
+using enlist::test::map_spec;
 using enlist::test::scheduled_build;
 using enlist::test::value_for;
 using key_type = concurrent_map::key_type;
-
-enum class map_op : std::uint8_t { insert, erase, find };
-
-// The sequential contract of one key of the map. State: 0 absent, v + 1 holding v.
-struct map_spec {
-  struct input {
-    map_op op;
-    std::uint64_t value;  // insert only
-  };
-  using output = map_result;
-  static constexpr std::uint64_t initial = 0;
-
-  static std::optional<std::uint64_t> step(std::uint64_t state, const input& in,
-                                           const output& out) {
-    const bool present = state != 0;
-    switch (in.op) {
-      case map_op::insert:
-        if (!present && out.status == map_status::ok) return in.value + 1;
-        if (present && out.status == map_status::exists) return state;
-        return std::nullopt;
-      case map_op::erase:
-        if (present && out.status == map_status::ok && out.value == state - 1) return 0;
-        if (!present && out.status == map_status::not_found) return state;
-        return std::nullopt;
-      case map_op::find:
-        if (present && out.status == map_status::ok && out.value == state - 1) return state;
-        if (!present && out.status == map_status::not_found) return state;
-        return std::nullopt;
-    }
-    return std::nullopt;
-  }
-
-  static std::string describe(const input& in, const output& out) {
-    static constexpr const char* ops[] = {"insert", "erase", "find"};
-    static constexpr const char* statuses[] = {
-        "ok", "exists", "not_found", "out_of_memory", "invalid_key", "invalid_value"};
-    // A stream rather than string concatenation: GCC 12 at -O3 reports a false -Wrestrict on
-    // chains of std::string operator+.
-    std::ostringstream s;
-    s << ops[static_cast<int>(in.op)];
-    if (in.op == map_op::insert) s << '(' << in.value << ')';
-    s << " -> " << statuses[static_cast<int>(out.status)];
-    if (out.status == map_status::ok && in.op != map_op::insert) s << ' ' << out.value;
-    return s.str();
-  }
-};
-static_assert(enlist::test::sequential_spec<map_spec>);
 
 // The map as it is.
 struct real_map {

@@ -244,26 +244,11 @@
 #include "enlist/detail/atomic.hpp"
 #include "enlist/detail/map_table.hpp"
 #include "enlist/hash.hpp"
+#include "enlist/map_status.hpp"
 #include "enlist/reclaim/epoch.hpp"
 #include "enlist/reclaim/retired_list.hpp"
 
 namespace enlist {
-
-enum class map_status : std::uint8_t {
-  ok,
-  exists,         // insert: the key is already present
-  not_found,      // find, erase: the key is absent
-  out_of_memory,  // the table is full and no successor could be allocated; nothing was changed
-  refused,        // insert: its on_absent declined the entry (returned false); nothing was changed
-  invalid_key,    // key 0
-  invalid_value,  // value above concurrent_map::max_value
-};
-
-struct map_result {
-  map_status status;
-  std::uint64_t value;  // the found or erased value when status == ok
-  explicit operator bool() const noexcept { return status == map_status::ok; }
-};
 
 // A scan of the current table, taken after finishing any running migration; for tests and
 // benchmarks, meaningful when no operation runs.
