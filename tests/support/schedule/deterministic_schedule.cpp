@@ -112,7 +112,7 @@ struct fiber {
   void* stack = nullptr;  // lowest usable byte; a guard page sits below
   const std::function<void()>* body = nullptr;
   bool runnable = false;
-  std::uint64_t priority = 0;
+  std::int64_t priority = 0;  // PCT: below zero once the fiber has waited (see wait)
 #if defined(ENLIST_FIBERS_TSAN)
   void* tsan_fiber = nullptr;
 #endif
@@ -174,6 +174,7 @@ class scheduler {
     count_ = static_cast<unsigned>(bodies.size());
     unfinished_ = count_;
     change_points_.fill(0);
+    lowest_priority_ = 0;
     if (strategy_.kind == strategy_kind::pct) {
       // Distinct initial priorities above every change point's, in a random order.
       std::array<std::uint64_t, deterministic_schedule::max_threads> order{};
@@ -182,7 +183,7 @@ class scheduler {
       for (unsigned i = count_; i > 1; --i)
         std::swap(order[i - 1], order[random_.below(i)]);
       for (unsigned i = 0; i < count_; ++i)
-        fibers_[i].priority = order[i];
+        fibers_[i].priority = static_cast<std::int64_t>(order[i]);
       for (unsigned k = 1; k < strategy_.depth; ++k)
         change_points_[k] = 1 + random_.below(strategy_.horizon);
     }
@@ -203,6 +204,25 @@ class scheduler {
     }
     switch_to(choose(no_fiber));  // back here once every fiber has finished
     return result_;
+  }
+
+  // The running fiber waits for another one's step (detail::waiting_point): the turn goes to
+  // another runnable fiber, and under PCT the waiting one drops below every other for good.
+  void wait(int self) {
+    ++result_.steps;
+    if (result_.steps > 2 * max_steps_) fail("a run went on past twice its step bound");
+    if (result_.steps > max_steps_) result_.completed = false;
+    // Below every fiber, including the ones that waited before: a waiter never outranks the
+    // fiber it may be waiting for, and two waiters never tie (a tie would always go to the same
+    // one, and could starve the fiber both wait for).
+    if (strategy_.kind == strategy_kind::pct) fibers_[self].priority = --lowest_priority_;
+    const int next = choose_other(self);
+    if (next != self) {
+      ++result_.switches;
+      switch_to(next);
+    } else {
+      result_.trace = mix(result_.trace ^ static_cast<std::uint64_t>(next));
+    }
   }
 
   // A schedule point of the running fiber.
@@ -295,6 +315,26 @@ class scheduler {
     return runnable[random_.below(n)];
   }
 
+  // As choose, among the runnable fibers other than self (self when it is the only one).
+  int choose_other(int self) {
+    std::array<int, deterministic_schedule::max_threads> others{};
+    unsigned n = 0;
+    for (unsigned i = 0; i < count_; ++i) {
+      if (fibers_[i].runnable && static_cast<int>(i) != self) others[n++] = static_cast<int>(i);
+    }
+    if (n == 0) return self;
+    if (!result_.completed) {
+      const auto after = std::upper_bound(others.begin(), others.begin() + n, self);
+      return after == others.begin() + n ? others[0] : *after;
+    }
+    if (strategy_.kind == strategy_kind::pct) {
+      return *std::max_element(others.begin(), others.begin() + n, [&](int a, int b) {
+        return fibers_[a].priority < fibers_[b].priority;
+      });
+    }
+    return others[random_.below(n)];
+  }
+
   std::array<fiber, deterministic_schedule::max_threads> fibers_;
   fiber_context caller_;
 #if defined(ENLIST_FIBERS_ASAN)
@@ -312,6 +352,7 @@ class scheduler {
   unsigned unfinished_ = 0;
   int arriving_from_ = no_fiber;  // the context that passed the turn to the one now running
   std::array<std::uint64_t, 8> change_points_{};
+  std::int64_t lowest_priority_ = 0;  // the last priority a waiting fiber took
 
   friend scheduler& the_scheduler();
 };
@@ -367,6 +408,11 @@ void deterministic_schedule::observe_writes(write_observer* observer) noexcept {
 void enlist::detail::schedule_point() noexcept {
   const int self = enlist::test::running;
   if (self != enlist::test::no_fiber) enlist::test::the_scheduler().step(self);
+}
+
+void enlist::detail::waiting_point() noexcept {
+  const int self = enlist::test::running;
+  if (self != enlist::test::no_fiber) enlist::test::the_scheduler().wait(self);
 }
 
 void enlist::detail::write_point(const void* address, write_kind kind) noexcept {

@@ -34,6 +34,10 @@ void schedule_point() noexcept;
 // cells being zeroed), one call per 64-byte line, so that tests can bound that work too.
 enum class write_kind : unsigned char { store, read_modify_write, initialise };
 void write_point(const void* address, write_kind kind) noexcept;
+// Called by code that spins until another thread takes a step (tagged_map's insert meeting an
+// insert of the same key in flight): the scheduler lets another thread run, and under PCT ranks
+// the waiting one below all others, which a priority-driven strategy would otherwise run forever.
+void waiting_point() noexcept;
 // The calling thread's slot for its reclamation record (reclaim/epoch.hpp). Scheduled threads
 // share one OS thread, so a thread_local cannot tell them apart; other threads get their own.
 void*& scheduled_thread_slot() noexcept;
@@ -109,8 +113,9 @@ namespace enlist::detail {
 template <class T>
 using atomic = std::atomic<T>;
 
-// Only scheduled builds report writes.
+// Only scheduled builds report writes and decide who runs while a thread waits.
 inline void initialised(const void*, std::size_t) noexcept {}
+inline void waiting_point() noexcept {}
 
 }  // namespace enlist::detail
 
