@@ -26,6 +26,7 @@ OWNERS = {
     "sweep": "registry/include/enlist/detail/sweep_protection.hpp",
     "epoch": "registry/include/enlist/reclaim/epoch.hpp",
     "retired": "registry/include/enlist/reclaim/retired_list.hpp",
+    "tagged": "registry/include/enlist/tagged_map.hpp",
 }
 TAG = re.compile(r"\b([a-z]+)\.([A-Z])(\d+)('?)")
 BARE = re.compile(r"\(([A-Z]\d+'?)(?:,\s*[A-Z]\d+'?)*\)")

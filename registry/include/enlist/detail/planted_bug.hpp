@@ -11,11 +11,14 @@ namespace enlist::detail {
 
 enum class planted_bug {
   none,
-  freeze_skipped,           // a migration counts and copies cells without freezing them
-  copy_unverified,          // a migration publishes without checking that every chunk was copied
-  late_copy_overwrites,     // a copier overwrites cells of a successor already in use
-  reclaim_ignores_readers,  // retired tables are freed while guards still protect them
-  sweep_hand_off_skipped,   // an end releases a state that a sweep is handing to user code
+  freeze_skipped,              // a migration counts and copies cells without freezing them
+  copy_unverified,             // a migration publishes without checking that every chunk was copied
+  late_copy_overwrites,        // a copier overwrites cells of a successor already in use
+  reclaim_ignores_readers,     // retired tables are freed while guards still protect them
+  sweep_hand_off_skipped,      // an end releases a state that a sweep is handing to user code
+  tagged_rival_check_skipped,  // tagged_map: an insert publishes without looking for other claims
+  tagged_publish_before_retag,  // tagged_map: an entry is published before its slot is retagged
+  tagged_check_stops_early,     // tagged_map: an insert's check ignores groups after its own
 };
 
 // Worst cases that are legal but rare on real threads, which a scheduled test can force to make
