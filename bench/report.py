@@ -19,10 +19,12 @@ import re
 import sys
 from collections import defaultdict
 
-BACKENDS = ["enlist", "tbb_hash_map", "tbb_unordered_map", "cuckoo", "cds_michael",
+BACKENDS = ["enlist", "enlist_tagged", "tbb_hash_map", "tbb_unordered_map", "cuckoo", "cds_michael",
             "cds_feldman", "urcu_lfht", "boost_cfm", "phmap", "phmap_shared", "xenium_vyukov",
             "xenium_harris", "mutex_map", "sharded_map", "limit"]
-PEERS = [b for b in BACKENDS if b not in ("enlist", "limit")]
+# enlist_tagged is enlist's next map (tagged_map), measured at map level beside the current one:
+# a candidate, not a peer.
+PEERS = [b for b in BACKENDS if b not in ("enlist", "enlist_tagged", "limit")]
 # The limit proxy fails on collisions by design: with at least 8 words per live key, about 1 in 8
 # of its inserts finds its word taken, and the later calls on that key fail with it. Where the
 # workload cycles through few states that rate is a draw, not a mean: release's pair of threads
@@ -690,6 +692,10 @@ def report(folder):
     md += ["## Backends and what they are", "",
            "- **enlist**: `enlist::registry` (registry level) and `enlist::concurrent_map` (map "
            "level): lock-free open addressing, epoch-reclaimed tables.",
+           "- **enlist_tagged**: `enlist::tagged_map`, enlist's next map (map level only): "
+           "lock-free groups of 7 slots behind a word of tags, slots reused at once, finds that "
+           "write nothing; a table of fixed capacity so far. A candidate, never a peer: the "
+           "targets compare `enlist` with the peers.",
            "- **tbb_hash_map**: `tbb::concurrent_hash_map`, per-bucket reader-writer locks.",
            "- **tbb_unordered_map**: `tbb::concurrent_unordered_map`. It has no concurrent-safe "
            "erase, so erase is **emulated by a tombstone**: the value is an atomic word set to 0 "
