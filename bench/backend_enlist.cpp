@@ -1,6 +1,5 @@
 #include "backend_list.hpp"  // declares add_<name>
 #include "backends/enlist_map.hpp"
-#include "backends/enlist_tagged_map.hpp"
 
 namespace enlist::bench {
 

@@ -1,6 +1,9 @@
 #pragma once
-// enlist's own lock-free map, bare (the map-level workloads; at registry level enlist is
-// enlist::registry itself, see backends.hpp).
+// enlist's lock-free maps, bare (the map-level workloads; at registry level enlist is
+// enlist::registry itself, see backends.hpp): the map the registry uses, and the next one,
+// tagged_map, measured beside it in every run so that one process compares the two. tagged_map's
+// table has the capacity it is built with: sized_for(live) at its load of 0.45 leaves room for
+// each workload's keys in flight.
 
 #include <cstddef>
 #include <cstdint>
@@ -8,13 +11,14 @@
 #include <string_view>
 
 #include "enlist/concurrent_map.hpp"
+#include "enlist/tagged_map.hpp"
 
 namespace enlist::bench {
 
-class enlist_map {
+template <class Map>
+class bare_enlist_map {
  public:
-  static constexpr std::string_view name = "enlist";
-  explicit enlist_map(std::size_t expected) : map_(expected) {}
+  explicit bare_enlist_map(std::size_t expected) : map_(expected) {}
 
   bool insert(std::uintptr_t key, std::uint64_t value) noexcept {
     return map_.insert(key, value) == map_status::ok;
@@ -29,7 +33,17 @@ class enlist_map {
   static void quiesce() noexcept {}
 
  private:
-  concurrent_map map_;
+  Map map_;
+};
+
+struct enlist_map : bare_enlist_map<concurrent_map> {
+  static constexpr std::string_view name = "enlist";
+  using bare_enlist_map::bare_enlist_map;
+};
+
+struct enlist_tagged_map : bare_enlist_map<tagged_map<>> {
+  static constexpr std::string_view name = "enlist_tagged";
+  using bare_enlist_map::bare_enlist_map;
 };
 
 }  // namespace enlist::bench

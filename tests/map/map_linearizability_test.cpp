@@ -32,7 +32,9 @@
 #include "support/history_seeds.hpp"
 #include "support/keys.hpp"
 #include "support/linearizability.hpp"
+#include "support/map_history.hpp"
 #include "support/map_spec.hpp"
+#include "support/planted_bug_test.hpp"
 #include "support/scale.hpp"
 
 namespace {
@@ -131,28 +133,10 @@ history_result run_history(enlist::test::concurrent_runner& runner, std::uint64_
           }
           // As distinct as the map's 64 values allow: inserts close in time differ.
           const std::uint64_t value = (std::uint64_t{t} * 17 + i) % (concurrent_map::max_value + 1);
-          // On real threads, yielding inside the interval lets other threads run while this
-          // call is pending, as a preemption would; the scheduler interleaves by itself.
-          const bool yield_first = !scheduled_build && random() % 8 == 0;
-          const bool yield_last = !scheduled_build && random() % 8 == 0;
-          const std::uint64_t invoked = clock.now();
-          if (yield_first) std::this_thread::yield();
-          map_result out{};
-          switch (op) {
-            case map_op::insert:
-              out = subject.insert(key, value);
-              if (out.status == map_status::ok && key >= address(1000)) own_live.push_back(key);
-              break;
-            case map_op::erase:
-              out = subject.erase(key);
-              break;
-            case map_op::find:
-              out = subject.find(key);
-              break;
-          }
-          if (yield_last) std::this_thread::yield();
-          const std::uint64_t responded = clock.now();
-          log.push_back({key, {op, value}, out, invoked, responded});
+          const map_result out =
+              enlist::test::logged_map_call(subject, op, key, value, clock, random, log);
+          if (op == map_op::insert && out.status == map_status::ok && key >= address(1000))
+            own_live.push_back(key);
         }
       },
       enlist::test::mix_seed(seed ^ 0x5c4ed), threads);
@@ -219,13 +203,7 @@ TEST(MapLinearizability, AnEraseThatIsAFindThenAnEraseIsCaught) {
 
 // Each bug planted in the migration must make some history fail. (Reclamation bugs are the
 // reclaimer's own tests' to catch: tests/reclaim.)
-class PlantedMigrationBug : public testing::TestWithParam<enlist::detail::planted_bug> {
- protected:
-  void SetUp() override { enlist::detail::planted_bug_in_effect = GetParam(); }
-  void TearDown() override {
-    enlist::detail::planted_bug_in_effect = enlist::detail::planted_bug::none;
-  }
-};
+using PlantedMigrationBug = enlist::test::planted_bug_test;
 
 TEST_P(PlantedMigrationBug, IsCaught) {
   const run_stats stats = run_histories<real_map>(20000, 3);

@@ -31,7 +31,9 @@
 #include "support/history_seeds.hpp"
 #include "support/keys.hpp"
 #include "support/linearizability.hpp"
+#include "support/map_history.hpp"
 #include "support/map_spec.hpp"
+#include "support/planted_bug_test.hpp"
 #include "support/scale.hpp"
 #include "support/tagged_map_hashes.hpp"
 
@@ -98,26 +100,10 @@ history_result run_history(enlist::test::concurrent_runner& runner, std::uint64_
           }
           const std::uint64_t value =
               (std::uint64_t{t} * 17 + i) % (tagged_map<Hash>::max_value + 1);
-          const bool yield_first = !scheduled_build && random() % 8 == 0;
-          const bool yield_last = !scheduled_build && random() % 8 == 0;
-          const std::uint64_t invoked = clock.now();
-          if (yield_first) std::this_thread::yield();
-          map_result out{};
-          switch (op) {
-            case map_op::insert:
-              out = {map.insert(key, value), 0};
-              if (out.status == map_status::ok && key >= address(1000)) own_live.push_back(key);
-              break;
-            case map_op::erase:
-              out = map.erase(key);
-              break;
-            case map_op::find:
-              out = map.find(key);
-              break;
-          }
-          if (yield_last) std::this_thread::yield();
-          const std::uint64_t responded = clock.now();
-          log.push_back({key, {op, value}, out, invoked, responded});
+          const map_result out =
+              enlist::test::logged_map_call(map, op, key, value, clock, random, log);
+          if (op == map_op::insert && out.status == map_status::ok && key >= address(1000))
+            own_live.push_back(key);
         }
       },
       enlist::test::mix_seed(seed ^ 0x7a66ed), threads);
@@ -185,13 +171,7 @@ TEST(TaggedMapLinearizability, RandomHistoriesAreLinearizable) {
 
 #if defined(ENLIST_DETERMINISTIC_SCHEDULE)
 
-class PlantedTaggedMapBug : public testing::TestWithParam<enlist::detail::planted_bug> {
- protected:
-  void SetUp() override { enlist::detail::planted_bug_in_effect = GetParam(); }
-  void TearDown() override {
-    enlist::detail::planted_bug_in_effect = enlist::detail::planted_bug::none;
-  }
-};
+using PlantedTaggedMapBug = enlist::test::planted_bug_test;
 
 TEST_P(PlantedTaggedMapBug, IsCaught) {
   const run_stats stats = run_histories(30000, 3);

@@ -243,6 +243,7 @@
 
 #include "enlist/detail/atomic.hpp"
 #include "enlist/detail/map_table.hpp"
+#include "enlist/detail/on_absent.hpp"
 #include "enlist/hash.hpp"
 #include "enlist/map_status.hpp"
 #include "enlist/reclaim/epoch.hpp"
@@ -463,10 +464,6 @@ inline map_result concurrent_map::find(key_type key) const noexcept {
 
 template <class OnAbsent>
 map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_absent) noexcept {
-  static_assert(std::is_nothrow_invocable_v<OnAbsent&>, "on_absent must be noexcept");
-  using announce_result = std::invoke_result_t<OnAbsent&>;
-  static_assert(std::is_void_v<announce_result> || std::is_same_v<announce_result, bool>,
-                "on_absent returns void, or bool (false declines the entry)");
   if (!valid(key)) return map_status::invalid_key;
   if (value > max_value) return map_status::invalid_value;
   const reclaim::epoch_guard guard;
@@ -491,11 +488,7 @@ map_status concurrent_map::insert(key_type key, value_type value, OnAbsent&& on_
            (detail::key_of(word) == key || word == detail::unclaimed_word)) {
       if (detail::is_live(detail::key_of(word) == key ? word : carried)) return map_status::exists;
       if (!announced) {
-        if constexpr (std::is_void_v<announce_result>) {
-          on_absent();
-        } else if (!on_absent()) {
-          return map_status::refused;
-        }
+        if (!detail::announce(on_absent)) return map_status::refused;
         announced = true;
       }
       if (p.cell->word.compare_exchange_weak(word, desired, std::memory_order_release,

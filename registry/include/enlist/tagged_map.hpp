@@ -136,6 +136,7 @@
 #include <type_traits>
 
 #include "enlist/detail/atomic.hpp"
+#include "enlist/detail/on_absent.hpp"
 #include "enlist/detail/planted_bug.hpp"
 #include "enlist/hash.hpp"
 #include "enlist/map_status.hpp"
@@ -349,10 +350,6 @@ map_result tagged_map<Hash>::find(key_type key) const noexcept {
 template <class Hash>
 template <class OnAbsent>
 map_status tagged_map<Hash>::insert(key_type key, value_type value, OnAbsent&& on_absent) noexcept {
-  static_assert(std::is_nothrow_invocable_v<OnAbsent&>, "on_absent must be noexcept");
-  using announce_result = std::invoke_result_t<OnAbsent&>;
-  static_assert(std::is_void_v<announce_result> || std::is_same_v<announce_result, bool>,
-                "on_absent returns void, or bool (false declines the entry)");
   if (!valid(key)) return map_status::invalid_key;
   if (value > max_value) return map_status::invalid_value;
   const probe p = probe_of(key);
@@ -361,11 +358,7 @@ map_status tagged_map<Hash>::insert(key_type key, value_type value, OnAbsent&& o
     const lookup l = find_entry(p, key);
     if (l.found) return map_status::exists;
     if (!announced) {
-      if constexpr (std::is_void_v<announce_result>) {
-        on_absent();
-      } else if (!on_absent()) {
-        return map_status::refused;
-      }
+      if (!detail::announce(on_absent)) return map_status::refused;
       announced = true;
     }
     // The probe just read a free slot tagged for key in its home group, the usual place of a
