@@ -85,22 +85,33 @@ TEST(ConcurrentMapChurn, MemoryAndProbeLengthsStayBoundedOverAHundredMillionPair
   const double max_hit = max_of(&checkpoint::mean_hit_probe);
   EXPECT_GT(map.stats().migrations, 10u) << "churn should have migrated the table many times";
 
+  // A preemption may leave the table twice its size: a successor that filled up before its
+  // predecessor was done starts a migration at least twice its size, and a sizing sum torn by a
+  // preemption can read more live keys than there are (concurrent_map.hpp, MIGRATION). Only a
+  // table four times too large shrinks back, and reclaim() in measure() does that, so twice is
+  // the bound; and such resizes are rare events, not a drift: a few in the whole run.
   const std::uint64_t phases = enlist::test::scaled(99, 50);
+  std::size_t previous_capacity = capacity;
+  int resizes = 0;
   for (std::uint64_t phase = 0; phase < phases; ++phase) {
     churn_phase(pairs_per_phase);
     const checkpoint now = measure();
-    ASSERT_EQ(now.capacity, capacity) << "after " << phase + 2 << "M pairs";
-    ASSERT_LE(now.used_cells, capacity * 3 / 4 + capacity / 32) << "dead cells pile up";
-    ASSERT_LE(now.outstanding_bytes, max_bytes) << "memory grew after " << phase + 2 << "M pairs";
+    ASSERT_LE(now.capacity, 2 * capacity) << "after " << phase + 2 << "M pairs";
+    resizes += now.capacity != previous_capacity;
+    previous_capacity = now.capacity;
+    ASSERT_LE(resizes, 4) << "the table keeps resizing: after " << phase + 2 << "M pairs";
+    ASSERT_LE(now.used_cells, now.capacity * 3 / 4 + now.capacity / 32) << "dead cells pile up";
+    ASSERT_LE(now.outstanding_bytes, now.capacity == capacity ? max_bytes : 2 * max_bytes)
+        << "memory grew after " << phase + 2 << "M pairs";
     // Probe lengths depend on where in its migration cycle the table is; the first million
     // covered every point of the cycle, so a later sample may not exceed its worst by much.
     ASSERT_LE(now.mean_miss_probe, 1.5 * max_miss) << "after " << phase + 2 << "M pairs";
     ASSERT_LE(now.mean_hit_probe, 1.5 * max_hit) << "after " << phase + 2 << "M pairs";
   }
   std::printf(
-      "churn: %llu M pairs, capacity %zu cells, worst mean miss probe %.2f cells, "
-      "memory at most %zu bytes, %llu migrations\n",
-      static_cast<unsigned long long>(phases + 1), capacity, max_miss, max_bytes,
+      "churn: %llu M pairs, capacity %zu cells (%d resizes after the first million), worst mean "
+      "miss probe %.2f cells, memory at most %zu bytes, %llu migrations\n",
+      static_cast<unsigned long long>(phases + 1), capacity, resizes, max_miss, max_bytes,
       static_cast<unsigned long long>(map.stats().migrations));
 }
 
