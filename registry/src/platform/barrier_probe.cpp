@@ -17,9 +17,9 @@ namespace enlist::reclaim::platform {
 namespace {
 
 // Rounds at most, and how many reorderings the stand-in rounds must show for the call to be
-// trusted when its own rounds show none: if the call ordered nothing, each of them would have
-// fallen in a call round as likely as not, so all of them missing the call rounds by chance has
-// probability 2^-40.
+// trusted when its own rounds show none: if the call ordered nothing beyond its own thread, each
+// of them would have fallen in a call round as likely as not (the stand-in fences this thread
+// too: see run_rounds), so all of them missing the call rounds by chance has probability 2^-40.
 constexpr std::uint32_t max_rounds = 200'000;
 constexpr std::uint32_t stand_in_reorderings = 40;
 // Lines the light side stores to, each flushed from the cache first, before it stores x.
@@ -90,9 +90,13 @@ struct tally {
   std::uint32_t stand_in = 0;
 };
 
-// Runs `rounds` rounds. Between the heavy side's store and load each puts either barrier() or a
-// spin of `stand_in` iterations (as long as the call), by a coin toss per round: whatever the
-// machine does meanwhile (load, scheduling, the interconnect's mode) falls alike on both kinds.
+// Runs `rounds` rounds. Between the heavy side's store and load each puts either barrier() or its
+// stand-in, by a coin toss per round: whatever the machine does meanwhile (load, scheduling, the
+// interconnect's mode) falls alike on both kinds. The stand-in is a full fence of this thread
+// and a spin of `stand_in` iterations (as long as the call): a call that fences no more than its
+// own thread then differs from its stand-in in nothing that could order the light side, so its
+// rounds reorder as often. (A plain spin as the stand-in let a one-sided fence look like a
+// barrier under emulation, where the fence changed the timing of the rounds it ran in.)
 void run_rounds(litmus& l, heavy_side& h, std::uint32_t rounds, void (*barrier)() noexcept,
                 std::uint32_t stand_in, tally& seen) noexcept {
   for (std::uint32_t i = 0; i < rounds; ++i) {
@@ -106,6 +110,7 @@ void run_rounds(litmus& l, heavy_side& h, std::uint32_t rounds, void (*barrier)(
     if (with_call) {
       barrier();
     } else {
+      std::atomic_thread_fence(std::memory_order_seq_cst);
       spin(stand_in);
     }
     std::atomic_signal_fence(std::memory_order_seq_cst);
