@@ -1,5 +1,7 @@
 #include "platform/barrier_probe.hpp"
 
+#include "enlist/reclaim/asymmetric_fence.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -110,7 +112,7 @@ void run_rounds(litmus& l, heavy_side& h, std::uint32_t rounds, void (*barrier)(
     if (with_call) {
       barrier();
     } else {
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      seq_cst_fence();  // a full fence of this thread (an RMW under ThreadSanitizer)
       spin(stand_in);
     }
     std::atomic_signal_fence(std::memory_order_seq_cst);
